@@ -1,0 +1,328 @@
+"""Building the index directory: read notes, chunk, embed what changed, write a new build, swap it in atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ingest.chunker import ChunkRecord, ServiceTagger, chunk_section, content_hash
+from ingest.notes import NoteFile, note_paths, notes_fingerprint, read_note
+from ingest.readers import reader_for
+from ingest.readers.base import split_lines
+from kb.embedder import Embedder
+from kb.errors import IndexBusy, KBError
+from kb.index import (
+    BM25_DIR,
+    BUILDS,
+    CHUNK_VECTORS,
+    CHUNKS_FILE,
+    FORMAT_VERSION,
+    LINE_VECTORS,
+    LINES_FILE,
+    MANIFEST,
+    all_vectors,
+    build_dir,
+    load_index,
+)
+from kb.lexical import LexicalIndex
+from kb.models import FileProblem
+
+Progress = Callable[[str, int, int], None]
+LOCK_FILE = ".lock"
+
+
+@dataclass
+class BuildReport:
+    """What a rebuild did, for the CLI summary and the admin API."""
+
+    build_id: str
+    index_dir: Path
+    files: int = 0
+    sections: int = 0
+    chunks: int = 0
+    lines: int = 0
+    reembedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    problems: list[FileProblem] = field(default_factory=list)
+    per_file: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def skipped_files(self) -> bool:
+        return bool(self.problems)
+
+    def summary(self) -> dict:
+        return {
+            "build_id": self.build_id,
+            "index_dir": str(self.index_dir),
+            "files": self.files,
+            "sections": self.sections,
+            "chunks": self.chunks,
+            "lines": self.lines,
+            "reembedded": self.reembedded,
+            "reused": self.reused,
+            "seconds": round(self.seconds, 2),
+            "problems": [p.model_dump() for p in self.problems],
+        }
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the rebuild lock of index_dir; a second rebuild waits (wait=True) or gets IndexBusy."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexBusy(f"Another rebuild of {index_dir} is running ({holder}); wait for it or use --wait.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock, also when the process is killed
+
+
+def _previous_vectors(index_dir: Path, model_name: str, dimension: int) -> dict[str, np.ndarray]:
+    """embed-text hash -> vector from the serving build, when it was made by the same model."""
+    try:
+        old = load_index(index_dir)
+    except KBError:
+        return {}
+    model = old.manifest.get("model", {})
+    if model.get("name") != model_name or int(model.get("dimension", -1)) != dimension:
+        return {}
+    cache = dict(zip((c.embed_hash for c in old.chunks), all_vectors(old.chunk_vectors)))
+    cache.update(zip(old.line_hashes, all_vectors(old.line_vectors)))
+    return cache
+
+
+def _embed_long_aware(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Vectors for texts; a text longer than the model reads is embedded in pieces and averaged, never cut."""
+    limit = getattr(embedder, "max_tokens", 256) - 2
+    pieces: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        words = text.split()
+        if embedder.count_tokens(text) <= limit or len(words) < 2:
+            pieces.append(text)
+            owners.append(i)
+            continue
+        step = max(8, int(len(words) * limit / embedder.count_tokens(text) * 0.9))
+        for start in range(0, len(words), step):
+            pieces.append(" ".join(words[start : start + step]))
+            owners.append(i)
+    order = sorted(range(len(pieces)), key=lambda p: len(pieces[p]))  # similar lengths batch faster
+    vectors = np.zeros((len(pieces), embedder.dimension), dtype=np.float32)
+    if pieces:
+        vectors[order] = embedder.encode([pieces[p] for p in order])
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    np.add.at(out, np.asarray(owners), vectors)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+def embed_missing(
+    embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: Progress | None, batch: int = 256
+) -> tuple[np.ndarray, int]:
+    """Vectors for all texts, embedding only those whose hash is not cached; returns (vectors, count embedded)."""
+    hashes = [content_hash(t) for t in texts]
+    missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cache}.items(), key=lambda ht: len(ht[1]))
+    for start in range(0, len(missing), batch):
+        part = missing[start : start + batch]
+        for (h, _), vector in zip(part, _embed_long_aware(embedder, [t for _, t in part])):
+            cache[h] = vector
+        if progress:
+            progress("embedding", min(start + batch, len(missing)), len(missing))
+    if progress and not missing:
+        progress("embedding", 0, 0)
+    vectors = np.stack([cache[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), dtype=np.float32)
+    return vectors.astype(np.float32), len(missing)
+
+
+def _faiss_index(vectors: np.ndarray, dimension: int):
+    import faiss
+
+    index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _write_build(directory: Path, records: list[ChunkRecord], chunk_vectors, line_rows, line_vectors, dimension) -> None:
+    import faiss
+
+    directory.mkdir(parents=True)
+    with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as out:
+        for record in records:
+            row = {"chunk": record.chunk.model_dump(), "embed_hash": content_hash(record.embed_text)}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (directory / LINES_FILE).write_text(json.dumps(line_rows), encoding="utf-8")
+    faiss.write_index(_faiss_index(chunk_vectors, dimension), str(directory / CHUNK_VECTORS))
+    faiss.write_index(_faiss_index(line_vectors, dimension), str(directory / LINE_VECTORS))
+    LexicalIndex.build([r.lexical_text for r in records]).save(directory / BM25_DIR)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _swap_manifest(index_dir: Path, manifest: dict) -> None:
+    tmp = index_dir / f".{MANIFEST}.{manifest['build_id']}.tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(manifest, out, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, index_dir / MANIFEST)  # the one atomic step: readers see the old build or the new one
+
+
+def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+    """Drop builds that no longer serve (the newest previous one stays for readers mid-load) and stale temp files."""
+    builds = index_dir / BUILDS
+    if builds.is_dir():
+        for child in builds.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+    for stale in index_dir.glob(f".{MANIFEST}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+def chunk_notes(
+    notes: list[NoteFile], embedder: Embedder, max_tokens: int
+) -> tuple[list[ChunkRecord], dict[str, dict], int]:
+    """Every chunk of every note, with per-file statistics and the number of sections read."""
+    from kb.catalogue import get_catalogue
+
+    catalogue = get_catalogue()
+    tagger = ServiceTagger(catalogue.find_in_heading, catalogue.find_in_text)
+    records: list[ChunkRecord] = []
+    per_file: dict[str, dict] = {}
+    total_sections = 0
+    for note in notes:
+        lines = split_lines(note.text)
+        reader = reader_for(note.path, note.text)
+        sections = reader.sections(note.text)
+        file_records = [
+            record
+            for section in sections
+            for record in chunk_section(note.name, lines, section, tagger, embedder.count_tokens, max_tokens)
+        ]
+        total_sections += len(sections)
+        per_file[note.name] = {
+            "sha256": note.sha256,
+            "reader": reader.name,
+            "lines": len(lines),
+            "sections": len(sections),
+            "chunks": len(file_records),
+        }
+        records.extend(file_records)
+    return records, per_file, total_sections
+
+
+def build_index(
+    notes_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    max_tokens: int = 200,
+    wait: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Rebuild index_dir from notes_dir; the serving index changes only in the final atomic manifest swap."""
+    started = time.perf_counter()
+    if not notes_dir.is_dir():
+        raise KBError(f"The notes directory {notes_dir} does not exist.")
+    with index_lock(index_dir, wait=wait):
+        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        report = BuildReport(build_id=build_id, index_dir=index_dir)
+        current = _current_build_id(index_dir)
+        _collect_garbage(index_dir, keep={b for b in (current,) if b})
+
+        fingerprint = notes_fingerprint(notes_dir)
+        notes: list[NoteFile] = []
+        for path in note_paths(notes_dir):
+            note = read_note(path)
+            (report.problems.append(note) if isinstance(note, FileProblem) else notes.append(note))
+        if progress:
+            progress("reading", len(notes), len(notes) + len(report.problems))
+        records, report.per_file, report.sections = chunk_notes(notes, embedder, max_tokens)
+        report.files, report.chunks = len(notes), len(records)
+
+        cache = _previous_vectors(index_dir, embedder.name, embedder.dimension)
+        line_texts = [unit.embed_text for r in records for unit in r.lines]
+        texts = [r.embed_text for r in records] + line_texts
+        vectors, report.reembedded = embed_missing(embedder, texts, cache, progress)
+        report.reused = len(set(map(content_hash, texts))) - report.reembedded
+        chunk_vectors, line_vectors = vectors[: len(records)], vectors[len(records) :]
+        line_rows = {
+            "chunk": [i for i, r in enumerate(records) for _ in r.lines],
+            "line": [unit.line for r in records for unit in r.lines],
+            "hash": [content_hash(t) for t in line_texts],
+        }
+        report.lines = len(line_texts)
+
+        tmp_dir = index_dir / BUILDS / f"{build_id}.tmp"
+        _write_build(tmp_dir, records, chunk_vectors, line_rows, line_vectors, embedder.dimension)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "build_id": build_id,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": {"name": embedder.name, "dimension": embedder.dimension},
+            "chunk_max_tokens": max_tokens,
+            "notes_dir": str(notes_dir),
+            "files": report.per_file,
+            "chunk_count": len(records),
+            "line_count": len(line_texts),
+            "problems": [p.model_dump() for p in report.problems],
+            "fingerprint": fingerprint,
+        }
+        (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _fsync_tree(tmp_dir)
+        os.rename(tmp_dir, build_dir(index_dir, build_id))
+        _swap_manifest(index_dir, manifest)
+        _collect_garbage(index_dir, keep={b for b in (current, build_id) if b})
+        report.seconds = time.perf_counter() - started
+        if progress:
+            progress("done", report.chunks, report.chunks)
+        return report
+
+
+def _current_build_id(index_dir: Path) -> str | None:
+    try:
+        return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")).get("build_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def index_is_stale(notes_dir: Path, index_dir: Path, model_name: str) -> str | None:
+    """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current."""
+    from kb.index import read_manifest
+
+    try:
+        manifest = read_manifest(index_dir)
+        load_index(index_dir)
+    except KBError as exc:
+        return exc.message
+    if manifest.get("model", {}).get("name") != model_name:
+        return f"it was built with model {manifest.get('model', {}).get('name')!r}, not {model_name!r}"
+    if manifest.get("fingerprint") != notes_fingerprint(notes_dir):
+        return "the notes changed since it was built"
+    return None

