@@ -1,0 +1,249 @@
+"""KnowledgeBase: the one facade that the CLI, the API and the tests call."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from kb.config import Settings, get_settings
+from kb.embedder import Embedder, get_embedder
+from kb.errors import BadQuery, IndexCorrupt, NotFound
+from kb.index import LoadedIndex, load_index, read_manifest
+from kb.models import Chunk, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.retrieval import boost_services, diversify, fuse_weighted, minmax, small_to_big
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+_CANDIDATES = 60
+_LINE_CANDIDATES = 400
+
+
+def clean_query(query: str, max_chars: int) -> str:
+    """The query with control and zero-width characters removed; BadQuery when empty or too long."""
+    if not isinstance(query, str):
+        raise BadQuery("The query must be text.")
+    if len(query) > max_chars:
+        raise BadQuery(f"The query is {len(query)} characters long; the limit is {max_chars}.")
+    cleaned = "".join(
+        " " if ch in "\t\n\r" else ch for ch in query if unicodedata.category(ch) not in {"Cc", "Cf"} or ch in "\t\n\r"
+    )
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise BadQuery("The query is empty: type a question or some keywords.")
+    return cleaned
+
+
+@dataclass
+class _State:
+    """One loaded build; swapped as a whole so a request in flight keeps a consistent view."""
+
+    index: LoadedIndex
+    chunk_texts: list[str] = field(default_factory=list)
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, index: LoadedIndex) -> "_State":
+        return cls(
+            index=index,
+            chunk_texts=[c.chunk.text for c in index.chunks],
+            by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
+        )
+
+    def chunk(self, i: int) -> Chunk:
+        return self.index.chunks[i].chunk
+
+
+class KnowledgeBase:
+    """A loaded index and model: search, ask, compare, services, passages."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.index_dir = Path(self.settings.index_dir)
+        self._embedder = embedder
+        self._reload_lock = threading.Lock()
+        self._state = _State.of(self._load())
+
+    # -- loading -----------------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    def _load(self) -> LoadedIndex:
+        index = load_index(self.index_dir)
+        model = index.manifest.get("model", {})
+        if model.get("name") != self.embedder.name or int(model.get("dimension", -1)) != self.embedder.dimension:
+            raise IndexCorrupt(
+                f"The index at {self.index_dir} was built with model {model.get('name')!r} "
+                f"(dimension {model.get('dimension')}), but the configured model is {self.embedder.name!r} "
+                f"(dimension {self.embedder.dimension}). Rebuild it with `kb ingest`."
+            )
+        return index
+
+    @property
+    def manifest(self) -> dict:
+        return self._state.index.manifest
+
+    def reload_if_changed(self) -> bool:
+        """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere)."""
+        try:
+            on_disk = read_manifest(self.index_dir).get("build_id")
+        except Exception:
+            return False  # a broken or missing manifest never replaces a good index in memory
+        if on_disk == self._state.index.build_id:
+            return False
+        with self._reload_lock:
+            if read_manifest(self.index_dir).get("build_id") == self._state.index.build_id:
+                return False
+            self._state = _State.of(self._load())
+            return True
+
+    # -- search ------------------------------------------------------------------------------------------
+    def _check_k(self, k: int) -> int:
+        if not isinstance(k, int) or k < 1 or k > self.settings.max_k:
+            raise BadQuery(f"k must be between 1 and {self.settings.max_k}, got {k!r}.")
+        return k
+
+    def service_filter(self, service: str | None) -> set[str] | None:
+        """The ids a `service=` parameter admits (the service and its variants), or None for no filter."""
+        if not service:
+            return None
+        from kb.catalogue import get_catalogue
+
+        catalogue = get_catalogue()
+        return set(catalogue.family(catalogue.resolve(service).id))
+
+    def scores(self, query: str, mode: Mode = "hybrid", state: _State | None = None) -> np.ndarray:
+        """One relevance score per chunk of the loaded index for a cleaned query."""
+        state = state or self._state
+        index = state.index
+        size = len(index.chunks)
+        if size == 0:
+            return np.zeros(0, dtype=np.float32)
+        lexical = index.lexical.scores(query) if mode != "dense" else None
+        if mode == "bm25":
+            return lexical
+        query_vector = self.embedder.encode([query])
+        dense = np.zeros(size, dtype=np.float32)
+        found, rows = index.chunk_vectors.search(query_vector, size)
+        dense[rows[0]] = found[0]
+        if index.line_vectors.ntotal:
+            line_found, line_rows = index.line_vectors.search(query_vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
+            dense = small_to_big(dense, index.line_chunk[line_rows[0]], line_found[0], self.settings.line_weight)
+        if mode == "dense":
+            return dense
+        return fuse_weighted(dense, lexical, self.settings.dense_weight)
+
+    def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
+        """The k passages that best answer the query, diverse, each cited to its exact lines."""
+        query = clean_query(query, self.settings.max_query_chars)
+        k = self._check_k(self.settings.default_k if k is None else k)
+        if mode not in MODES:
+            raise BadQuery(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
+        allowed = self.service_filter(service)
+        state = self._state
+        hits = [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in self._rank(query, k, allowed, mode, state)]
+        return SearchResult(query=query, results=hits)
+
+    def _rank(self, query: str, k: int, allowed: set[str] | None, mode: Mode, state: _State) -> list[tuple[int, float]]:
+        from kb.catalogue import get_catalogue
+
+        scores = self.scores(query, mode, state)
+        if scores.size == 0:
+            return []
+        chunk_services = [c.chunk.service for c in state.index.chunks]
+        if mode == "hybrid":
+            named = set(get_catalogue().find_in_heading(query))
+            scores = boost_services(scores, chunk_services, named, self.settings.service_boost)
+        if allowed is not None:
+            mask = np.array([bool(allowed.intersection(s)) for s in chunk_services])
+            scores = np.where(mask, scores, -np.inf)
+        order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
+        kept = diversify(order, state.chunk_texts, k)
+        return [(i, float(scores[i])) for i in kept]
+
+    # -- browsing ----------------------------------------------------------------------------------------
+    def services(self) -> list[ServiceInfo]:
+        """Catalogue entries that the notes mention, with how many chunks each has."""
+        from kb.catalogue import get_catalogue
+
+        counts: dict[str, int] = {}
+        for stored in self._state.index.chunks:
+            for service_id in stored.chunk.service:
+                counts[service_id] = counts.get(service_id, 0) + 1
+        catalogue = get_catalogue()
+        return [
+            ServiceInfo(
+                id=s.id, name=s.name, full_name=s.full_name, aliases=s.aliases, category=s.category, chunk_count=counts[s.id]
+            )
+            for s in catalogue.services.values()
+            if counts.get(s.id)
+        ]
+
+    def service_passages(self, service: str) -> tuple[ServiceInfo, list[Chunk]]:
+        """A service and its passages in file and line order."""
+        from kb.catalogue import get_catalogue
+
+        entry = get_catalogue().resolve(service)
+        chunks = [c.chunk for c in self._state.index.chunks if entry.id in c.chunk.service]
+        chunks.sort(key=lambda c: (c.file, c.start_line))
+        info = ServiceInfo(
+            id=entry.id,
+            name=entry.name,
+            full_name=entry.full_name,
+            aliases=entry.aliases,
+            category=entry.category,
+            chunk_count=len(chunks),
+        )
+        return info, chunks
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        """The chunk with this id, or NotFound."""
+        state = self._state
+        if chunk_id not in state.by_id:
+            raise NotFound(f"No passage with id {chunk_id!r} in the current index.")
+        return state.chunk(state.by_id[chunk_id])
+
+    def file_lines(self, file_name: str) -> list[str]:
+        """The lines of an indexed note file (only files the manifest lists can be read)."""
+        files = self.manifest.get("files", {})
+        if file_name not in files:
+            raise NotFound(f"No note file {file_name!r} in the current index.")
+        notes_dir = Path(self.manifest.get("notes_dir") or self.settings.notes_dir)
+        try:
+            return (notes_dir / file_name).read_bytes().decode("utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NotFound(f"The note file {file_name!r} cannot be read now ({exc}).") from exc
+
+    def passage(self, chunk_id: str, context: int = 3) -> PassageContext:
+        """One passage with `context` lines of its file before and after it."""
+        chunk = self.chunk(chunk_id)
+        lines = self.file_lines(chunk.file)
+        before_start = max(1, chunk.start_line - context)
+        after_end = min(len(lines), chunk.end_line + context)
+        return PassageContext(
+            passage=chunk,
+            before=lines[before_start - 1 : chunk.start_line - 1],
+            after=lines[chunk.end_line : after_end],
+            before_start_line=before_start,
+            after_end_line=after_end,
+        )
+
+    def health(self) -> dict:
+        """What the loaded index holds: build, files, chunks, model."""
+        manifest = self.manifest
+        return {
+            "status": "ok",
+            "build_id": manifest["build_id"],
+            "built_at": manifest.get("built_at"),
+            "model": manifest.get("model"),
+            "chunks": manifest.get("chunk_count"),
+            "files": {name: {"chunks": info.get("chunks"), "reader": info.get("reader")} for name, info in manifest.get("files", {}).items()},
+            "problems": manifest.get("problems", []),
+        }
