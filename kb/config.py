@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     dense_weight: float = 0.7
     line_weight: float = 0.5
     service_boost: float = 0.05
+    # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain.py).
+    abstain_below: float = 0.35
 
     api_url: str = "http://127.0.0.1:8000"
     api_host: str = "127.0.0.1"

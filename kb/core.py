@@ -13,9 +13,9 @@ import numpy as np
 from kb.config import Settings, get_settings
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
-from kb.index import LoadedIndex, load_index, read_manifest
-from kb.models import Chunk, Hit, PassageContext, SearchResult, ServiceInfo
-from kb.retrieval import boost_services, diversify, fuse_weighted, minmax, small_to_big
+from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
+from kb.models import Answer, Chunk, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.retrieval import boost_services, diversify, fuse_weighted, small_to_big
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -45,13 +45,20 @@ class _State:
     index: LoadedIndex
     chunk_texts: list[str] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
+    line_matrix: np.ndarray | None = None
+    lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, index: LoadedIndex) -> "_State":
+        rows_by_chunk: dict[int, list[int]] = {}
+        for row, chunk_index in enumerate(index.line_chunk.tolist()):
+            rows_by_chunk.setdefault(chunk_index, []).append(row)
         return cls(
             index=index,
             chunk_texts=[c.chunk.text for c in index.chunks],
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
+            line_matrix=all_vectors(index.line_vectors),
+            lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
         )
 
     def chunk(self, i: int) -> Chunk:
@@ -119,7 +126,9 @@ class KnowledgeBase:
         catalogue = get_catalogue()
         return set(catalogue.family(catalogue.resolve(service).id))
 
-    def scores(self, query: str, mode: Mode = "hybrid", state: _State | None = None) -> np.ndarray:
+    def scores(
+        self, query: str, mode: Mode = "hybrid", state: _State | None = None, query_vector: np.ndarray | None = None
+    ) -> np.ndarray:
         """One relevance score per chunk of the loaded index for a cleaned query."""
         state = state or self._state
         index = state.index
@@ -129,7 +138,8 @@ class KnowledgeBase:
         lexical = index.lexical.scores(query) if mode != "dense" else None
         if mode == "bm25":
             return lexical
-        query_vector = self.embedder.encode([query])
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])
         dense = np.zeros(size, dtype=np.float32)
         found, rows = index.chunk_vectors.search(query_vector, size)
         dense[rows[0]] = found[0]
@@ -148,13 +158,25 @@ class KnowledgeBase:
             raise BadQuery(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
         allowed = self.service_filter(service)
         state = self._state
-        hits = [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in self._rank(query, k, allowed, mode, state)]
-        return SearchResult(query=query, results=hits)
+        ranked = self._rank(query, k, allowed, mode, state)
+        return SearchResult(query=query, results=self._hits(ranked, state))
 
-    def _rank(self, query: str, k: int, allowed: set[str] | None, mode: Mode, state: _State) -> list[tuple[int, float]]:
+    @staticmethod
+    def _hits(ranked: list[tuple[int, float]], state: _State) -> list[Hit]:
+        return [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
+
+    def _rank(
+        self,
+        query: str,
+        k: int,
+        allowed: set[str] | None,
+        mode: Mode,
+        state: _State,
+        query_vector: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
         from kb.catalogue import get_catalogue
 
-        scores = self.scores(query, mode, state)
+        scores = self.scores(query, mode, state, query_vector)
         if scores.size == 0:
             return []
         chunk_services = [c.chunk.service for c in state.index.chunks]
@@ -167,6 +189,43 @@ class KnowledgeBase:
         order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
         kept = diversify(order, state.chunk_texts, k)
         return [(i, float(scores[i])) for i in kept]
+
+    # -- answers ------------------------------------------------------------------------------------------
+    def ask(self, question: str, k: int = 5, service: str | None = None) -> Answer:
+        """An extractive answer: 1-4 sentences from the best passages, each cited to its exact line; or an abstention."""
+        from kb import answer as extract
+        from kb.catalogue import get_catalogue
+
+        question = clean_query(question, self.settings.max_query_chars)
+        k = self._check_k(k)
+        allowed = self.service_filter(service)
+        state = self._state
+        query_vector = self.embedder.encode([question])
+        ranked = self._rank(question, k, allowed, "hybrid", state, query_vector)
+        hits = self._hits(ranked, state)
+        catalogue = get_catalogue()
+        unknown = extract.unknown_products(
+            question, lambda name: catalogue.find_in_heading(name) != [] or state.index.lexical.knows(name)
+        )
+        if unknown:
+            return extract.abstain(question, hits, f"nothing about {', '.join(unknown)} in them")
+        dense_by_line: dict[tuple[str, int], float] = {}
+        for chunk_index, _ in ranked:
+            rows = state.lines_of_chunk.get(chunk_index)
+            if rows is None:
+                continue
+            sims = extract.cosine_rows(state.line_matrix[rows], query_vector)
+            file_name = state.chunk(chunk_index).file
+            for row, sim in zip(rows.tolist(), sims.tolist()):
+                dense_by_line[(file_name, int(state.index.line_numbers[row]))] = float(sim)
+        if extract.best_line_similarity(dense_by_line) < self.settings.abstain_below:
+            return extract.abstain(question, hits)
+        candidates = extract.candidates_from(hits)
+        extract.score_candidates(candidates, dense_by_line, set(extract.tokenize([question])[0]))
+        chosen = extract.pick(candidates)
+        if not chosen:
+            return extract.abstain(question, hits)
+        return extract.compose(question, chosen, hits)
 
     # -- browsing ----------------------------------------------------------------------------------------
     def services(self) -> list[ServiceInfo]:

@@ -47,34 +47,62 @@ def resolve_model(setting: str) -> tuple[str, str]:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded once, with no network access."""
+    """A sentence-transformers model loaded offline; the weights load on the first encode.
+
+    Counting word pieces needs only the tokenizer, so a rebuild with nothing to embed never pays for torch.
+    """
 
     def __init__(self, model: str = "", batch_size: int = 64, torch_threads: int = 0) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if torch_threads:
-            torch.set_num_threads(torch_threads)
-        self.name, location = resolve_model(model)
-        try:
-            self._model = SentenceTransformer(location, device="cpu")
-        except Exception as exc:
-            raise KBError(f"Cannot load the embedding model {location!r}: {exc}") from exc
-        self._model.eval()
-        self.dimension = int(getattr(self._model, "get_embedding_dimension", self._model.get_sentence_embedding_dimension)())
-        self.max_tokens = int(self._model.max_seq_length)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        self.name, self._location = resolve_model(model)
         self._batch_size = batch_size
+        self._torch_threads = torch_threads
+        self._model = None
         # The tokenizer is not safe to share across threads mid-call; the API serves from a thread pool.
         self._lock = threading.Lock()
+        self._tokenizer = None
+        folder = Path(self._location)
+        if (folder / "tokenizer.json").is_file() and (folder / "modules.json").is_file():
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+            self.max_tokens = _read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
+            dimension = _pooled_dimension(folder)
+            if dimension is None:
+                self._load()
+            else:
+                self.dimension = dimension
+        else:
+            self._load()
+
+    def _load(self):
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            if self._torch_threads:
+                torch.set_num_threads(self._torch_threads)
+            try:
+                model = SentenceTransformer(self._location, device="cpu")
+            except Exception as exc:
+                raise KBError(f"Cannot load the embedding model {self._location!r}: {exc}") from exc
+            model.eval()
+            self.dimension = int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)())
+            self.max_tokens = int(model.max_seq_length)
+            self._model = model
+        return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(
+            vectors = self._load().encode(
                 texts,
                 batch_size=self._batch_size,
                 normalize_embeddings=True,
@@ -84,7 +112,30 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        if self._tokenizer is not None:
+            return len(self._tokenizer.encode(text).ids)
+        return len(self._load().tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _pooled_dimension(folder: Path) -> int | None:
+    """The output dimension of a transformer + pooling (+ normalize) model, read from its config; None otherwise."""
+    modules = _read_json(folder / "modules.json")
+    kinds = [m.get("type", "") for m in modules] if isinstance(modules, list) else []
+    if not kinds or any(k.endswith(("Dense", "LayerNorm")) for k in kinds):
+        return None
+    pooling = next((m.get("path") for m in modules if m.get("type", "").endswith("Pooling")), None)
+    config = _read_json(folder / pooling / "config.json") if pooling else {}
+    dimension = config.get("word_embedding_dimension")
+    return int(dimension) if dimension else None
 
 
 _cache: dict[tuple[str, int], SentenceTransformerEmbedder] = {}

@@ -18,11 +18,11 @@ class HashingEmbedder:
         self.dimension = dimension
         self.max_tokens = 256
         self.calls = 0
-        self.texts_encoded = 0
+        self.encoded: list[str] = []
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
-        self.texts_encoded += len(texts)
+        self.encoded.extend(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):

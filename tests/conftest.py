@@ -65,3 +65,19 @@ def real_kb(real_settings: Settings):
 
 def shipped_text(name: str) -> str:
     return (SHIPPED_NOTES / name).read_text(encoding="utf-8")
+
+
+_FIGURES: dict[str, str] = {}
+
+
+@pytest.fixture
+def figures() -> dict[str, str]:
+    """Measured figures a test reports; printed at the end of the run."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures measured by the tests")
+        for name, value in _FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")

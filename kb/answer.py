@@ -1,0 +1,123 @@
+"""Extractive answers: the lines of the retrieved passages that best answer a question, each cited to its line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.lexical import tokenize
+from kb.models import Answer, Citation, Hit
+
+NOT_COVERED = "The notes do not cover this."
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
+_MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|</?[a-zA-Z][^>]*>")
+_BULLET = re.compile(r"^\s*(?:[-*•▼□]\s*|\d+[.)]\s+)+")
+_PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
+
+
+@dataclass
+class Candidate:
+    """One sentence of one line of a retrieved passage."""
+
+    hit_rank: int
+    hit: Hit
+    line: int
+    quote: str
+    dense: float = 0.0
+    lexical: float = 0.0
+    score: float = 0.0
+
+
+def split_sentences(line: str) -> list[str]:
+    """The sentences of one note line, each a verbatim substring of it, bullets and markup kept out."""
+    body = _BULLET.sub("", line).strip()
+    if not body or _MARKUP.sub("", body).strip() == "":
+        return []
+    parts = [p.strip() for p in _SENTENCE_END.split(body) if p.strip()]
+    return [p for p in parts if len(re.findall(r"\w", p)) >= 3]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", _MARKUP.sub(" ", text).lower()))
+
+
+def candidates_from(hits: list[Hit]) -> list[Candidate]:
+    """Every quotable sentence of the passages' lines (headings are not answers), with where it stands."""
+    out: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        headings = {_words(h) for h in hit.heading_path}
+        for offset, line in enumerate(hit.text.split("\n")):
+            number = hit.start_line + offset
+            if _words(line) in headings:
+                continue
+            for sentence in split_sentences(line):
+                out.append(Candidate(rank, hit, number, sentence))
+    return out
+
+
+def lexical_overlap(question_tokens: set[str], text: str) -> float:
+    """Share of the question's (stemmed, stop-word-free) words that the text holds."""
+    if not question_tokens:
+        return 0.0
+    return len(question_tokens & set(tokenize([text])[0])) / len(question_tokens)
+
+
+def unknown_products(question: str, is_known: "callable") -> list[str]:
+    """Product names the question gives as 'AWS X' / 'Amazon X' that the notes and catalogue never mention."""
+    return [m.strip() for m in _PRODUCT.findall(question) if m.strip() and not is_known(m.strip())]
+
+
+def pick(candidates: list[Candidate], max_sentences: int = 4, relative: float = 0.8) -> list[Candidate]:
+    """The best 1..max_sentences candidates: within `relative` of the best, no repeated sentence."""
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    if not ranked:
+        return []
+    best = ranked[0].score
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for candidate in ranked:
+        key = " ".join(re.findall(r"\w+", candidate.quote.lower()))
+        if key in seen:
+            continue
+        if chosen and candidate.score < best * relative:
+            break
+        chosen.append(candidate)
+        seen.add(key)
+        if len(chosen) == max_sentences:
+            break
+    return chosen
+
+
+def compose(question: str, chosen: list[Candidate], hits: list[Hit]) -> Answer:
+    """The answer text with [n] markers and the citations behind them."""
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for n, c in enumerate(chosen, 1):
+        citations.append(Citation(n=n, id=c.hit.id, file=c.hit.file, start_line=c.line, end_line=c.line, quote=c.quote))
+        parts.append(f"{c.quote} [{n}]")
+    return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits)
+
+
+def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:
+    text = NOT_COVERED + (f" ({reason})" if reason else "") + " The nearest passages are listed below."
+    return Answer(question=question, answer=text, abstained=True, citations=[], passages=hits)
+
+
+def score_candidates(
+    candidates: list[Candidate], dense_by_line: dict[tuple[str, int], float], question_tokens: set[str]
+) -> None:
+    """Fill each candidate's dense, lexical and combined score (passage rank is a small prior)."""
+    for c in candidates:
+        c.dense = dense_by_line.get((c.hit.file, c.line), 0.0)
+        c.lexical = lexical_overlap(question_tokens, c.quote)
+        c.score = 0.6 * c.dense + 0.4 * c.lexical - 0.02 * c.hit_rank
+
+
+def best_line_similarity(dense_by_line: dict[tuple[str, int], float]) -> float:
+    return max(dense_by_line.values(), default=0.0)
+
+
+def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    return matrix @ vector.reshape(-1)
