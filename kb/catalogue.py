@@ -1,0 +1,287 @@
+"""The curated catalogue of AWS services the notes discuss, and the matcher that finds them in headings and text."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kb.errors import UnknownService
+
+__all__ = ["Catalogue", "Category", "Service", "get_catalogue", "load_catalogue", "lookup_key"]
+
+Category = Literal[
+    "compute",
+    "containers",
+    "serverless",
+    "storage",
+    "database",
+    "networking",
+    "messaging",
+    "analytics",
+    "security",
+    "identity",
+    "monitoring",
+    "management",
+    "devtools",
+    "ml",
+    "migration",
+    "cost",
+    "other",
+]
+
+_PREFIXES = frozenset({"aws", "amazon"})
+# Between the words of an alias the notes write a space, a hyphen, an en dash, a no-break space, an underscore,
+# a slash or nothing at all ("Route53", "X-Ray", "Cloud Watch", "SQS - FIFO", "apigateway", "pub/sub").
+_SEPARATOR = r"[ \t\u00a0_/\-\u2010-\u2015]*"
+_PREFIX = r"(?:(?i:aws|amazon)[ \t\u00a0\-\u2010-\u2015]+)?"
+_ALIAS_WORD_SPLIT = re.compile(r"[\s\-]+")
+# Letters and digits only: "_" and punctuation count as boundaries, so "EC2_INSTANCE" still names EC2.
+_NOT_AFTER_ALNUM = r"(?<![^\W_])"
+_NOT_BEFORE_ALNUM = r"(?![^\W_])"
+_SUGGESTION_CUTOFF = 0.6
+_FALLBACK_CUTOFF = 0.3
+
+
+def lookup_key(name: str) -> str:
+    """Normalise a service name for lookup: lowercase, leading "AWS"/"Amazon" dropped, only letters and digits kept."""
+    words = re.findall(r"[^\W_]+", name.lower())
+    while len(words) > 1 and words[0] in _PREFIXES:
+        words.pop(0)
+    return "".join(words)
+
+
+class Service(BaseModel):
+    """One AWS service, feature family or variant, with the names people and the notes use for it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="Stable lowercase slug, e.g. 'sqs-fifo'")
+    name: str = Field(min_length=1, description="Display name, e.g. 'SQS FIFO'")
+    full_name: str = Field(min_length=1, description="Official name, e.g. 'Amazon SQS FIFO queues'")
+    aliases: list[str] = Field(
+        default_factory=list, description="Lowercase phrases matched case-insensitively in headings and body text"
+    )
+    case_sensitive_aliases: list[str] = Field(
+        default_factory=list, description="Names that are also common words, matched only exactly as written"
+    )
+    heading_only_aliases: list[str] = Field(
+        default_factory=list,
+        description="Lowercase phrases that name the service in a heading but are too loose in prose",
+    )
+    category: Category
+    parent: str | None = Field(None, description="Id of the family this is a variant or feature of")
+    description: str = Field(min_length=1, description="One plain sentence of what it is and what it is for")
+
+    @field_validator("aliases", "heading_only_aliases")
+    @classmethod
+    def _lowercase_phrases(cls, phrases: list[str]) -> list[str]:
+        for phrase in phrases:
+            if phrase != phrase.lower() or not phrase.strip():
+                raise ValueError(f"alias {phrase!r} must be a non-empty lowercase phrase")
+        return phrases
+
+    @field_validator("case_sensitive_aliases")
+    @classmethod
+    def _non_empty(cls, phrases: list[str]) -> list[str]:
+        if any(not phrase.strip() for phrase in phrases):
+            raise ValueError("case-sensitive aliases must not be empty")
+        return phrases
+
+    def lookup_names(self) -> list[str]:
+        """Every string this service can be resolved by: id, name, full name and all aliases."""
+        return [
+            self.id,
+            self.name,
+            self.full_name,
+            *self.aliases,
+            *self.case_sensitive_aliases,
+            *self.heading_only_aliases,
+        ]
+
+
+class Catalogue:
+    """The services in file order, with lookup by any of their names and a matcher for headings and body text."""
+
+    def __init__(self, services: Iterable[Service]) -> None:
+        """Index the services; raises ValueError on a duplicate id, a bad parent or a name two services claim."""
+        self.services: dict[str, Service] = {}
+        for service in services:
+            if service.id in self.services:
+                raise ValueError(f"duplicate service id {service.id!r}")
+            self.services[service.id] = service
+        self._children: dict[str, list[str]] = {service_id: [] for service_id in self.services}
+        for service in self.services.values():
+            if service.parent is None:
+                continue
+            if service.parent not in self.services:
+                raise ValueError(f"service {service.id!r} has unknown parent {service.parent!r}")
+            self._children[service.parent].append(service.id)
+        for service in self.services.values():
+            ancestors = {service.id}
+            parent = service.parent
+            while parent is not None:
+                if parent in ancestors:
+                    raise ValueError(f"service {service.id!r} is its own ancestor")
+                ancestors.add(parent)
+                parent = self.services[parent].parent
+        self._keys = self._build_keys()
+        self._heading_pattern = self._build_pattern(include_heading_only=True)
+        self._text_pattern = self._build_pattern(include_heading_only=False)
+
+    def __len__(self) -> int:
+        return len(self.services)
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self.services.values())
+
+    def __contains__(self, service_id: object) -> bool:
+        return service_id in self.services
+
+    def get(self, service_id: str) -> Service:
+        """The service with exactly this id; raises UnknownService (with suggestions) if there is none."""
+        service = self.services.get(service_id)
+        if service is None:
+            raise self._unknown(service_id)
+        return service
+
+    def resolve(self, name: str) -> Service:
+        """The service named by an id, name, full name or alias, ignoring case, "AWS"/"Amazon", spacing and punctuation.
+
+        Raises UnknownService, whose `details["suggestions"]` holds the ids of close matches.
+        """
+        service_id = self._lookup(lookup_key(name))
+        if service_id is None:
+            raise self._unknown(name)
+        return self.services[service_id]
+
+    def suggest(self, name: str, n: int = 5) -> list[str]:
+        """Up to n ids of services whose names are closest to `name` (difflib), best first; exact matches lead."""
+        key = lookup_key(name)
+        if not key or n <= 0:
+            return []
+        exact = self._lookup(key)
+        ranked = [exact] if exact else []
+        for cutoff in (_SUGGESTION_CUTOFF, _FALLBACK_CUTOFF):
+            # Ask difflib for more keys than ids wanted: one service owns many near-identical aliases.
+            for close_key in difflib.get_close_matches(key, self._keys, n=n * 8, cutoff=cutoff):
+                service_id = self._keys[close_key]
+                if service_id not in ranked:
+                    ranked.append(service_id)
+            if ranked:
+                break
+        return ranked[:n]
+
+    def find_in_heading(self, text: str) -> list[str]:
+        """Ids of every service a heading names, in order of first appearance, each once; longest name wins."""
+        return self._find(self._heading_pattern, text)
+
+    def find_in_text(self, text: str) -> list[str]:
+        """Ids of every service body text names, like find_in_heading but without the aliases too loose for prose."""
+        return self._find(self._text_pattern, text)
+
+    def children(self, service_id: str) -> list[str]:
+        """Ids of the services whose parent is `service_id`, in file order."""
+        self.get(service_id)
+        return list(self._children[service_id])
+
+    def family(self, service_id: str) -> list[str]:
+        """`service_id` followed by all its descendants (children, their children...), depth first in file order."""
+        self.get(service_id)
+        members: list[str] = []
+        pending = [service_id]
+        while pending:
+            current = pending.pop()
+            members.append(current)
+            pending.extend(reversed(self._children[current]))
+        return members
+
+    def _lookup(self, key: str) -> str | None:
+        if not key:
+            return None
+        if key in self._keys:
+            return self._keys[key]
+        # Plural and singular forms of the same name ("Spot Instance" / "spot instances", "SGs").
+        if key.endswith("s") and key[:-1] in self._keys:
+            return self._keys[key[:-1]]
+        return self._keys.get(key + "s")
+
+    def _unknown(self, name: str) -> UnknownService:
+        suggestions = self.suggest(name)
+        message = f"Unknown service {name!r}."
+        if suggestions:
+            message += f" Did you mean: {', '.join(suggestions)}?"
+        return UnknownService(message, suggestions=suggestions)
+
+    def _build_keys(self) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        clashes: list[str] = []
+        for service in self.services.values():
+            for name in service.lookup_names():
+                key = lookup_key(name)
+                if not key:
+                    raise ValueError(f"service {service.id!r} has a name with no letters or digits: {name!r}")
+                owner = keys.setdefault(key, service.id)
+                if owner != service.id:
+                    clashes.append(f"{name!r} ({service.id}) vs {owner}")
+        if clashes:
+            raise ValueError("names claimed by two services: " + "; ".join(clashes))
+        return keys
+
+    def _build_pattern(self, *, include_heading_only: bool) -> re.Pattern[str]:
+        terms: dict[tuple[str, bool], None] = {}
+        for service in self.services.values():
+            phrases = [(alias, False) for alias in service.aliases]
+            phrases += [(alias, True) for alias in service.case_sensitive_aliases]
+            if include_heading_only:
+                phrases += [(alias, False) for alias in service.heading_only_aliases]
+            for phrase in phrases:
+                terms.setdefault(phrase)
+        # Alternation takes the first branch that fits, so longer names must come first for the longest to win.
+        ordered = sorted(terms, key=lambda term: (-len(lookup_key(term[0])), -len(term[0]), term))
+        by_first_char: dict[str, list[str]] = {}
+        for alias, case_sensitive in ordered:
+            by_first_char.setdefault(alias[0].lower(), []).append(self._branch(alias, case_sensitive))
+        # A lookahead on the first character lets the engine skip a whole group of branches at once, which makes
+        # scanning body text several times faster than one flat alternation of some 1,500 names.
+        groups = [
+            f"(?={re.escape(char)}|{re.escape(char.upper())})(?:{'|'.join(branches)})"
+            for char, branches in sorted(by_first_char.items())
+        ]
+        return re.compile(rf"{_NOT_AFTER_ALNUM}{_PREFIX}(?:{'|'.join(groups)})(?:s|S)?{_NOT_BEFORE_ALNUM}")
+
+    @staticmethod
+    def _branch(alias: str, case_sensitive: bool) -> str:
+        words = [re.escape(word) for word in _ALIAS_WORD_SPLIT.split(alias.strip()) if word]
+        body = _SEPARATOR.join(words)
+        return body if case_sensitive else f"(?i:{body})"
+
+    def _find(self, pattern: re.Pattern[str], text: str) -> list[str]:
+        found: dict[str, None] = {}
+        for match in pattern.finditer(text):
+            service_id = self._lookup(lookup_key(match.group(0)))
+            if service_id is not None:
+                found.setdefault(service_id)
+        return list(found)
+
+
+def load_catalogue(path: Path | str | None = None) -> Catalogue:
+    """Read a catalogue from a JSON list of services; the shipped kb/data/services.json when no path is given."""
+    if path is None:
+        raw = resources.files("kb").joinpath("data/services.json").read_text(encoding="utf-8")
+    else:
+        raw = Path(path).read_text(encoding="utf-8")
+    return Catalogue(Service.model_validate(entry) for entry in json.loads(raw))
+
+
+@cache
+def get_catalogue() -> Catalogue:
+    """The shipped catalogue, loaded and compiled once per process."""
+    return load_catalogue()
