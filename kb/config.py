@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     dense_weight: float = 0.7
     line_weight: float = 0.5
     service_boost: float = 0.05
+    describe_boost: float = 0.1
+    describe_floor: float = 0.5
     # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain.py).
     abstain_below: float = 0.35
 

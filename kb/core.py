@@ -15,7 +15,7 @@ from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, Hit, PassageContext, SearchResult, ServiceInfo
-from kb.retrieval import boost_services, diversify, fuse_weighted, small_to_big
+from kb.retrieval import Signals, Weights, combine, diversify
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -45,6 +45,7 @@ class _State:
     index: LoadedIndex
     chunk_texts: list[str] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
+    chunk_services: list[list[str]] = field(default_factory=list)
     line_matrix: np.ndarray | None = None
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -56,6 +57,7 @@ class _State:
         return cls(
             index=index,
             chunk_texts=[c.chunk.text for c in index.chunks],
+            chunk_services=[c.chunk.service for c in index.chunks],
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=all_vectors(index.line_vectors),
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
@@ -73,6 +75,7 @@ class KnowledgeBase:
         self.index_dir = Path(self.settings.index_dir)
         self._embedder = embedder
         self._reload_lock = threading.Lock()
+        self._service_vectors: tuple[list[str], np.ndarray] | None = None
         self._state = _State.of(self._load())
 
     # -- loading -----------------------------------------------------------------------------------------
@@ -126,29 +129,57 @@ class KnowledgeBase:
         catalogue = get_catalogue()
         return set(catalogue.family(catalogue.resolve(service).id))
 
-    def scores(
-        self, query: str, mode: Mode = "hybrid", state: _State | None = None, query_vector: np.ndarray | None = None
-    ) -> np.ndarray:
-        """One relevance score per chunk of the loaded index for a cleaned query."""
+    def weights(self) -> Weights:
+        s = self.settings
+        return Weights(s.dense_weight, s.line_weight, s.service_boost, s.describe_boost, s.describe_floor)
+
+    def signals(self, query: str, state: _State | None = None, query_vector: np.ndarray | None = None) -> Signals:
+        """What the query says about every chunk: dense, best lines, BM25, services named or described."""
+        from kb.catalogue import get_catalogue
+
         state = state or self._state
         index = state.index
         size = len(index.chunks)
-        if size == 0:
-            return np.zeros(0, dtype=np.float32)
-        lexical = index.lexical.scores(query) if mode != "dense" else None
-        if mode == "bm25":
-            return lexical
         if query_vector is None:
             query_vector = self.embedder.encode([query])
         dense = np.zeros(size, dtype=np.float32)
-        found, rows = index.chunk_vectors.search(query_vector, size)
-        dense[rows[0]] = found[0]
+        if size:
+            found, rows = index.chunk_vectors.search(query_vector, size)
+            dense[rows[0]] = found[0]
+        line_chunk = np.zeros(0, dtype=np.int32)
+        line_scores = np.zeros(0, dtype=np.float32)
         if index.line_vectors.ntotal:
             line_found, line_rows = index.line_vectors.search(query_vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
-            dense = small_to_big(dense, index.line_chunk[line_rows[0]], line_found[0], self.settings.line_weight)
-        if mode == "dense":
-            return dense
-        return fuse_weighted(dense, lexical, self.settings.dense_weight)
+            line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
+        catalogue = get_catalogue()
+        named = {f for s in catalogue.find_in_heading(query) for f in catalogue.family(s)}
+        return Signals(
+            dense=dense,
+            line_chunk=line_chunk,
+            line_scores=line_scores,
+            lexical=index.lexical.scores(query),
+            named=named,
+            described=self._described(query_vector),
+        )
+
+    def _described(self, query_vector: np.ndarray) -> dict[str, float]:
+        """Similarity of the query to the catalogue description of its closest service (and that service's kin)."""
+        from kb.catalogue import get_catalogue
+
+        if self.settings.describe_boost == 0:
+            return {}
+        if self._service_vectors is None:
+            catalogue = get_catalogue()
+            ids = list(catalogue.services)
+            texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
+            self._service_vectors = (ids, self.embedder.encode(texts))
+        ids, vectors = self._service_vectors
+        sims = vectors @ query_vector.reshape(-1)
+        best = int(np.argmax(sims))
+        catalogue = get_catalogue()
+        service = catalogue.get(ids[best])
+        kin = set(catalogue.family(service.id)) | ({service.parent} if service.parent else set())
+        return {s: float(sims[best]) for s in kin}
 
     def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
         """The k passages that best answer the query, diverse, each cited to its exact lines."""
@@ -174,15 +205,14 @@ class KnowledgeBase:
         state: _State,
         query_vector: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        from kb.catalogue import get_catalogue
-
-        scores = self.scores(query, mode, state, query_vector)
-        if scores.size == 0:
+        if not state.index.chunks:
             return []
-        chunk_services = [c.chunk.service for c in state.index.chunks]
-        if mode == "hybrid":
-            named = set(get_catalogue().find_in_heading(query))
-            scores = boost_services(scores, chunk_services, named, self.settings.service_boost)
+        signals = self.signals(query, state, query_vector) if mode != "bm25" else None
+        if signals is None:
+            scores = state.index.lexical.scores(query)
+        else:
+            scores = combine(signals, state.chunk_services, self.weights(), mode)
+        chunk_services = state.chunk_services
         if allowed is not None:
             mask = np.array([bool(allowed.intersection(s)) for s in chunk_services])
             scores = np.where(mask, scores, -np.inf)

@@ -77,3 +77,68 @@ def diversify(order: Sequence[int], texts: Sequence[str], k: int, threshold: flo
         if len(kept) == k:
             break
     return kept
+
+
+class Signals:
+    """Everything a query tells about each chunk, computed once, combined by `combine` under some weights."""
+
+    def __init__(
+        self,
+        dense: np.ndarray,
+        line_chunk: np.ndarray,
+        line_scores: np.ndarray,
+        lexical: np.ndarray,
+        named: set[str],
+        described: dict[str, float],
+    ) -> None:
+        self.dense = dense
+        self.line_chunk = line_chunk
+        self.line_scores = line_scores
+        self.lexical = lexical
+        self.named = named
+        self.described = described
+
+
+class Weights:
+    """How signals are mixed; defaults come from Settings, tuned on the dev set (bench/tune_retrieval.py)."""
+
+    def __init__(
+        self,
+        dense_weight: float = 0.7,
+        line_weight: float = 0.5,
+        service_boost: float = 0.05,
+        describe_boost: float = 0.0,
+        describe_floor: float = 0.5,
+    ) -> None:
+        self.dense_weight = dense_weight
+        self.line_weight = line_weight
+        self.service_boost = service_boost
+        self.describe_boost = describe_boost
+        self.describe_floor = describe_floor
+
+
+def described_bonus(
+    chunk_services: Sequence[Sequence[str]], described: dict[str, float], boost: float, floor: float
+) -> np.ndarray:
+    """A bonus for chunks of the service a question describes without naming it (similarity above `floor`)."""
+    bonus = np.zeros(len(chunk_services), dtype=np.float32)
+    if not described or boost == 0:
+        return bonus
+    strength = {s: boost * (sim - floor) / (1.0 - floor) for s, sim in described.items() if sim > floor}
+    if not strength:
+        return bonus
+    for i, services in enumerate(chunk_services):
+        bonus[i] = max((strength.get(s, 0.0) for s in services), default=0.0)
+    return bonus
+
+
+def combine(signals: Signals, chunk_services: Sequence[Sequence[str]], weights: Weights, mode: str = "hybrid") -> np.ndarray:
+    """One score per chunk from the query's signals."""
+    if mode == "bm25":
+        return signals.lexical
+    dense = small_to_big(signals.dense, signals.line_chunk, signals.line_scores, weights.line_weight)
+    if mode == "dense":
+        return dense
+    scores = fuse_weighted(dense, signals.lexical, weights.dense_weight)
+    scores = boost_services(scores, chunk_services, signals.named, weights.service_boost)
+    return scores + described_bonus(chunk_services, signals.described, weights.describe_boost, weights.describe_floor)
