@@ -162,6 +162,30 @@ def search(
         out.print(f"    {snippet}", highlight=False, markup=False)
 
 
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A question in your own words."),
+    k: int = typer.Option(5, "--k", help="How many passages to draw the answer from."),
+    service: Optional[str] = typer.Option(None, help="Only passages about this service."),
+    index: Optional[Path] = typer.Option(None, help="Index directory."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """An answer extracted from the notes, every sentence cited to its line (or a plain 'not covered')."""
+    try:
+        answer = _knowledge_base(index).ask(question, k=k, service=service)
+    except KBError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json(answer.model_dump())
+        return
+    out.print(answer.answer, highlight=False, markup=False)
+    for c in answer.citations:
+        out.print(f"  [{c.n}] {c.file}:{c.start_line}", highlight=False)
+    if answer.abstained:
+        for hit in answer.passages[:3]:
+            out.print(f"  nearest: {hit.file}:{hit.start_line}-{hit.end_line} {' > '.join(hit.heading_path)}", highlight=False)
+
+
 @app.command(name="eval")
 def evaluate_command(
     questions: Path = typer.Argument(..., help="Questions JSONL (format of ../shared/eval/README.md)."),
