@@ -1,0 +1,155 @@
+"""ui/render.py: note text is shown as text, images on the author's disk become a marker, cited lines stand out."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kb.models import Answer, Cell, CellCitation, Chunk, Citation, ComparisonTable, PassageContext
+from ui import render
+
+
+def test_html_in_a_note_is_displayed_never_run():
+    out = render.inline_html("<script>alert('x')</script> <img src=x onerror=alert(1)> & <b>")
+    assert "<script>" not in out and "<b>" not in out
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in out
+    assert "onerror" not in out and "[image]" in out  # an <img> tag in a note is a marker too
+    assert "&amp; &lt;b&gt;" in out
+
+
+def test_a_typora_image_on_a_local_disk_is_an_image_marker():
+    line = r"![1604549225642](C:\Users\akayal\AppData\Roaming\Typora\typora-user-images\1604549225642.png)"
+    out = render.inline_html(line)
+    assert out == '<span class="kb-img" title="image in the note: 1604549225642.png">[image]</span>'
+
+
+def test_a_relative_image_is_a_marker_and_a_web_image_a_link():
+    assert render.inline_html("  ![diagram](images/step-functions.PNG)") == (
+        '  <span class="kb-img" title="image in the note: step-functions.PNG">[image]</span>'
+    )
+    out = render.inline_html("![x](https://example.com/a.png)")
+    assert out.startswith('<a class="kb-img" href="https://example.com/a.png"') and "<img" not in out
+
+
+def test_only_web_links_become_links():
+    out = render.inline_html("see <https://docs.aws.amazon.com/x?a=1&b=2> and [the API](#) and [bad](javascript:alert(1))")
+    assert '<a href="https://docs.aws.amazon.com/x?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">' in out
+    assert "the API" in out and 'href="#"' not in out
+    assert "javascript" not in out.split("bad")[0] and "href=\"javascript" not in out
+
+
+def test_bold_and_code_are_kept_and_escaped():
+    assert render.inline_html("**persisted** in `<queue>`") == "<strong>persisted</strong> in <code>&lt;queue&gt;</code>"
+
+
+def test_markdown_and_html_headings_are_bold():
+    assert render.line_html("## FIFO Queue") == '<span class="kb-h">## FIFO Queue</span>'
+    assert render.line_html("<h2>Other Serverless</h2>") == '<span class="kb-h">Other Serverless</span>'
+    assert render.line_html("<h2>x</h2><script>") == "&lt;h2&gt;x&lt;/h2&gt;&lt;script&gt;"
+
+
+def test_cited_lines_are_highlighted_and_numbered():
+    chunk = Chunk(id="c1", file="f.md", start_line=10, end_line=13, text="a\n\nb\nc")
+    out = render.passage_html(chunk, {12: [1, 3]})
+    assert '<div class="kb-line"><span class="kb-ln">10</span><span class="kb-tx">a</span>' in out
+    assert '<div class="kb-line kb-blank"><span class="kb-ln">11</span>' in out
+    assert (
+        '<div class="kb-line kb-hit"><span class="kb-ln">12</span><span class="kb-tx">b</span>'
+        '<span class="kb-mk"><span class="kb-ref">1</span><span class="kb-ref">3</span></span></div>'
+    ) in out
+    assert '<span class="kb-ln">13</span>' in out
+
+
+def test_context_shows_the_lines_around_a_passage_muted():
+    chunk = Chunk(id="c1", file="f.md", start_line=10, end_line=10, text="hit")
+    context = PassageContext(passage=chunk, before=["b8", "b9"], after=["a11"], before_start_line=8, after_end_line=11)
+    out = render.context_html(context, {10: [1]})
+    assert out.index(">8<") < out.index(">9<") < out.index(">10<") < out.index(">11<")
+    assert out.count("kb-muted") == 3 and "kb-hit" in out
+
+
+def answer(text: str = "Kept 4 days [1]. Also <b> [2] and [7].") -> Answer:
+    return Answer(
+        question="q",
+        answer=text,
+        abstained=False,
+        citations=[
+            Citation(n=1, id="p:1", file="a.md", start_line=5, end_line=5, quote="4 days"),
+            Citation(n=2, id="p:1", file="a.md", start_line=6, end_line=7, quote="x"),
+        ],
+        passages=[],
+    )
+
+
+def test_answer_markers_link_to_their_passage_and_text_is_escaped():
+    out = render.answer_html(answer())
+    assert 'href="#kb-p-p-1"' in out and ">1</a>" in out and ">2</a>" in out
+    assert "[7]" in out  # a marker with no citation stays as written
+    assert "&lt;b&gt;" in out
+
+
+def test_footnotes_name_file_and_line():
+    out = render.footnotes_html(answer())
+    assert "a.md:5" in out and "a.md:6-7" in out and "— “4 days”" in out
+
+
+def test_citation_marks_cover_every_line_of_a_citation():
+    assert render.citation_marks(answer(), "p:1") == {5: [1], 6: [2], 7: [2]}
+    assert render.citation_marks(answer(), "other") == {}
+
+
+def test_location_is_file_colon_line():
+    assert render.location("aws-developer-notes.md", 1261, 1261) == "aws-developer-notes.md:1261"
+    assert render.location("aws-developer-notes.md", 1261, 1263) == "aws-developer-notes.md:1261-1263"
+
+
+def test_outline_nests_headings_in_line_order_and_links_to_passages():
+    passages = [
+        Chunk(id="b", file="f.md", start_line=20, end_line=25, heading_path=["SQS", "FIFO"], text="x"),
+        Chunk(id="a", file="f.md", start_line=1, end_line=5, heading_path=["SQS"], text="x"),
+        Chunk(id="c", file="f.md", start_line=30, end_line=35, heading_path=["SQS", "FIFO"], text="x"),
+    ]
+    out = render.outline_html([("f.md", passages)])
+    assert out.index('href="#kb-p-a">SQS') < out.index('href="#kb-p-b">FIFO')
+    assert 'href="#kb-p-c"' not in out  # one entry a heading
+
+
+def comparison() -> ComparisonTable:
+    cite = CellCitation(file="n.md", start_line=3, end_line=4, quote="shards | partitions", id="p1")
+    return ComparisonTable(
+        services=["sqs", "kds"],
+        aspects=["Retention", "Order"],
+        cells=[
+            Cell(service="sqs", aspect="Retention", value="4 days", status="conflict", conflict_reason="notes disagree",
+                 citations=[cite, CellCitation(file="m.txt", start_line=9, end_line=9, quote="14 days")]),
+            Cell(service="kds", aspect="Retention", value="", status="not_in_notes"),
+            Cell(service="sqs", aspect="Order", value="best | effort", status="found", citations=[cite]),
+        ],
+    )
+
+
+def test_comparison_html_marks_conflicts_and_empty_cells():
+    out = render.comparison_html(comparison(), {"sqs": "SQS", "kds": "Kinesis"})
+    assert "<th>SQS</th><th>Kinesis</th>" in out
+    assert out.count("not in notes") == 2  # the missing cell, and the one the API did not send
+    assert "⚠ conflict" in out and "n.md:3-4" in out and "m.txt:9" in out and "notes disagree" in out
+    assert 'href="#kb-src-1"' in out and 'href="#kb-src-2"' in out
+
+
+def test_comparison_markdown_is_a_table_with_sources():
+    out = render.comparison_markdown(comparison(), {"sqs": "SQS", "kds": "Kinesis"})
+    lines = out.splitlines()
+    assert lines[0] == "# SQS vs Kinesis"
+    assert "| Aspect | SQS | Kinesis |" in lines and "|---|---|---|" in lines
+    assert "| Retention | ⚠ conflict: 4 days (notes disagree) [1] [2] | not in notes |" in lines
+    assert "| Order | best \\| effort [1] | not in notes |" in lines
+    assert "- [1] n.md:3-4 — “shards | partitions”" in lines
+
+
+def test_comparison_csv_has_a_row_per_aspect_and_sources_per_cell():
+    rows = list(csv.reader(io.StringIO(render.comparison_csv(comparison(), {"sqs": "SQS"}))))
+    assert rows == [
+        ["aspect", "SQS", "kds"],
+        ["Retention", "⚠ conflict: 4 days (notes disagree) (n.md:3-4; m.txt:9)", "not in notes"],
+        ["Order", "best | effort (n.md:3-4)", "not in notes"],
+    ]

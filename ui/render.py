@@ -1,0 +1,475 @@
+"""Safe HTML for note text: every character from a note is escaped; only our own tags are markup.
+
+Pure functions (no Streamlit), so the rendering rules are tested directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from kb.models import Answer, Cell, CellCitation, Chunk, ComparisonTable, PassageContext
+
+CSS = """
+<style>
+[id^='kb-'] { scroll-margin-top:4.5rem; }
+.kb-card-head { display:flex; flex-wrap:wrap; gap:.35rem .8rem; align-items:baseline; margin-bottom:.35rem; }
+.kb-loc { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size:.85rem; font-weight:600; }
+.kb-span { font-size:.8rem; opacity:.6; }
+.kb-trail { font-size:.85rem; opacity:.75; }
+.kb-ref { display:inline-block; min-width:1.5em; padding:0 .3em; border-radius:.6em; font-size:.75rem; font-weight:600;
+  text-align:center; text-decoration:none !important; background:rgba(255,171,0,.22); color:inherit !important; }
+.kb-answer { font-size:1.08rem; line-height:1.65; white-space:pre-wrap; padding:.9rem 1.1rem; border-radius:.5rem;
+  background:rgba(28,131,225,.07); border-left:4px solid rgba(28,131,225,.55); }
+.kb-abstain { padding:.9rem 1.1rem; border-radius:.5rem; background:rgba(128,128,128,.08);
+  border-left:4px solid rgba(128,128,128,.5); margin-bottom:.4rem; }
+.kb-mark { vertical-align:.15em; margin-left:.1em; }
+.kb-footnotes { margin:.6rem 0 0 0; padding:0; list-style:none; font-size:.9rem; }
+.kb-footnotes li { margin:.15rem 0; }
+.kb-quote { opacity:.8; }
+.kb-passage { font-size:.9rem; line-height:1.5; border-radius:.35rem; overflow-x:auto; }
+.kb-line { display:flex; min-height:1.5em; }
+.kb-blank { min-height:.55em; height:.55em; overflow:hidden; }
+.kb-blank .kb-ln { visibility:hidden; }
+.kb-ln { flex:0 0 3.6em; text-align:right; padding-right:.75em; opacity:.45; user-select:none;
+  font-variant-numeric:tabular-nums; font-size:.8rem; padding-top:.1em; }
+.kb-tx { flex:1; white-space:pre-wrap; word-break:break-word; tab-size:4; }
+.kb-mk { flex:0 0 auto; padding-left:.5em; }
+.kb-hit { background:rgba(255,196,0,.20); box-shadow:inset 3px 0 0 rgba(230,140,0,.85); }
+.kb-muted .kb-tx { opacity:.55; }
+.kb-gap { border-top:1px dashed rgba(128,128,128,.35); margin:.15rem 0; }
+.kb-img { display:inline-block; font-size:.75rem; padding:0 .35em; border:1px solid rgba(128,128,128,.45);
+  border-radius:.25em; opacity:.75; }
+.kb-h { font-weight:650; }
+.kb-tx code { font-size:.85em; padding:0 .2em; border-radius:.2em; background:rgba(128,128,128,.15); }
+.kb-outline { font-size:.88rem; line-height:1.45; }
+.kb-outline .kb-file { font-weight:600; margin-top:.6rem; }
+.kb-outline a, .kb-outline a:visited { text-decoration:none; color:#1c64b4; }
+.kb-block { margin:0 0 1.1rem 0; padding:.55rem .7rem; border:1px solid rgba(128,128,128,.25); border-radius:.5rem; }
+[data-testid="stAppDeployButton"] { display:none; }
+.kb-compare { width:100%; border-collapse:collapse; font-size:.92rem; table-layout:fixed; }
+.kb-compare th, .kb-compare td { border:1px solid rgba(128,128,128,.3); padding:.5rem .65rem; vertical-align:top; text-align:left; }
+.kb-compare thead th { background:rgba(128,128,128,.08); }
+.kb-compare tbody th { font-weight:600; background:rgba(128,128,128,.04); }
+.kb-compare thead th:first-child { width:13%; }
+.kb-missing { opacity:.45; font-style:italic; }
+.kb-conflict { background:rgba(255,75,75,.07); }
+.kb-flag { font-weight:600; color:#c2410c; }
+.kb-reason { display:block; font-size:.82rem; opacity:.75; margin-top:.25rem; }
+.kb-sources { font-size:.88rem; padding-left:0; list-style:none; }
+.kb-sources li { margin:.2rem 0; }
+</style>
+"""
+
+_INLINE = re.compile(
+    r"(?P<image>!\[(?P<alt>[^\]\n]*)\]\((?P<src>[^)\n]*)\))"
+    r"|(?P<img><img\b[^>\n]*>)"
+    r"|(?P<link>\[(?P<label>[^\]\n]+)\]\((?P<href>[^)\s]*)\))"
+    r"|<(?P<auto>https?://[^>\s]+)>"
+    r"|(?P<bare>https?://[^\s<>\"')\]]+)"
+    r"|\*\*(?P<bold>[^*\n]+)\*\*"
+    r"|`(?P<code>[^`\n]+)`"
+)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
+_HTML_HEADING = re.compile(r"^\s*<h([1-6])>(?P<inner>.*?)</h\1>\s*$", re.IGNORECASE)
+_MARKER = re.compile(r"\[(\d+)\]")
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def esc(text: object) -> str:
+    """Text for an HTML body or attribute, with every special character escaped."""
+    return html.escape(str(text), quote=True)
+
+
+def location(file: str, start_line: int, end_line: int | None = None) -> str:
+    """`aws-developer-notes.md:1261`, or `...:1261-1263` for a span."""
+    if end_line is None or end_line == start_line:
+        return f"{file}:{start_line}"
+    return f"{file}:{start_line}-{end_line}"
+
+
+def anchor_id(kind: str, key: object) -> str:
+    """An HTML id that is safe whatever the key (chunk ids may hold ':' or '/')."""
+    return f"kb-{kind}-" + _ID_UNSAFE.sub("-", str(key)).strip("-")
+
+
+def category_title(category: str) -> str:
+    """`devtools` -> `Developer tools`: a catalogue category as a heading."""
+    return {"ml": "Machine learning", "devtools": "Developer tools", "iot": "IoT", "": "Other"}.get(category, category.capitalize())
+
+
+def markdown_escape(text: str) -> str:
+    """Text for a Streamlit label that must not be read as Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def inline_html(text: str) -> str:
+    """One line of a note as safe HTML: links stay links, local images become an [image] marker, the rest is text."""
+    out: list[str] = []
+    pos = 0
+    for match in _INLINE.finditer(text):
+        out.append(esc(text[pos : match.start()]))
+        pos = match.end()
+        if match.group("image") is not None:
+            out.append(_image_marker(match.group("src"), match.group("alt")))
+        elif match.group("img") is not None:
+            src = re.search(r"""src\s*=\s*["']?([^"'\s>]+)""", match.group("img"))
+            out.append(_image_marker(src.group(1) if src else "", ""))
+        elif match.group("link") is not None:
+            label = esc(match.group("label"))
+            # Only web links stay links; `[SendMessage API](#)` and local targets keep just their words.
+            out.append(_link(match.group("href"), label) if match.group("href").startswith(("http://", "https://")) else label)
+        elif match.group("auto") is not None:
+            out.append(_link(match.group("auto"), esc(match.group("auto"))))
+        elif match.group("bare") is not None:
+            out.append(_link(match.group("bare"), esc(match.group("bare"))))
+        elif match.group("bold") is not None:
+            out.append(f"<strong>{esc(match.group('bold'))}</strong>")
+        else:
+            out.append(f"<code>{esc(match.group('code'))}</code>")
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _link(href: str, label_html: str) -> str:
+    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{label_html}</a>'
+
+
+def _image_marker(src: str, alt: str) -> str:
+    # Typora stores screenshots as paths on the author's disk (C:\Users\...\typora-user-images\...); they cannot load here.
+    name = src.replace("\\", "/").rsplit("/", 1)[-1] or alt or "image"
+    title = esc(f"image in the note: {name}")
+    if src.lower().startswith(("http://", "https://")):
+        return f'<a class="kb-img" href="{esc(src)}" title="{title}" target="_blank" rel="noopener noreferrer">[image]</a>'
+    return f'<span class="kb-img" title="{title}">[image]</span>'
+
+
+def line_html(text: str) -> str:
+    """A note line, with headings (markdown `#` or HTML `<hN>`) shown bold."""
+    heading = _HTML_HEADING.match(text)
+    if heading:
+        return f'<span class="kb-h">{inline_html(heading.group("inner"))}</span>'
+    if _MD_HEADING.match(text):
+        return f'<span class="kb-h">{inline_html(text)}</span>'
+    return inline_html(text)
+
+
+def lines_html(
+    lines: Sequence[str],
+    first_line: int,
+    marks: Mapping[int, Sequence[int]] | None = None,
+    *,
+    muted: bool = False,
+) -> str:
+    """Numbered lines; a line in `marks` is highlighted and labelled with the citation numbers that point at it."""
+    marks = marks or {}
+    rows = []
+    for offset, text in enumerate(lines):
+        number = first_line + offset
+        cited = marks.get(number)
+        blank = not text.strip()
+        classes = "kb-line" + (" kb-hit" if cited else "") + (" kb-muted" if muted else "") + (" kb-blank" if blank and not cited else "")
+        label = "".join(f'<span class="kb-ref">{n}</span>' for n in cited) if cited else ""
+        rows.append(
+            f'<div class="{classes}"><span class="kb-ln">{number}</span>'
+            f'<span class="kb-tx">{line_html(text)}</span><span class="kb-mk">{label}</span></div>'
+        )
+    return "".join(rows)
+
+
+def passage_html(passage: Chunk, marks: Mapping[int, Sequence[int]] | None = None) -> str:
+    """A passage as numbered lines with the cited ones highlighted."""
+    body = lines_html(passage.text.split("\n"), passage.start_line, marks)
+    return f'<div class="kb-passage">{body}</div>'
+
+
+def context_html(context: PassageContext, marks: Mapping[int, Sequence[int]] | None = None) -> str:
+    """A passage in its place in the note: muted lines before and after it."""
+    passage = context.passage
+    parts = ['<div class="kb-passage">']
+    if context.before:
+        parts.append(lines_html(context.before, context.before_start_line, muted=True))
+        parts.append('<div class="kb-gap"></div>')
+    parts.append(lines_html(passage.text.split("\n"), passage.start_line, marks))
+    if context.after:
+        parts.append('<div class="kb-gap"></div>')
+        parts.append(lines_html(context.after, passage.end_line + 1, muted=True))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def heading_trail(heading_path: Iterable[str]) -> str:
+    """`Messaging › SQS › Retention` as safe HTML."""
+    return " › ".join(inline_html(h) for h in heading_path)
+
+
+def citation_marks(answer: Answer, passage_id: str) -> dict[int, list[int]]:
+    """For one passage: line number -> numbers of the citations that quote it."""
+    marks: dict[int, list[int]] = {}
+    for citation in answer.citations:
+        if citation.id != passage_id:
+            continue
+        for line in range(citation.start_line, citation.end_line + 1):
+            marks.setdefault(line, [])
+            if citation.n not in marks[line]:
+                marks[line].append(citation.n)
+    return marks
+
+
+def cited_passages(answer: Answer) -> tuple[list[Chunk], list[Chunk]]:
+    """The passages the citations point into (in citation order), and the rest of the retrieved passages."""
+    by_id = {p.id: p for p in answer.passages}
+    cited: list[Chunk] = []
+    for citation in sorted(answer.citations, key=lambda c: c.n):
+        passage = by_id.get(citation.id)
+        if passage is not None and passage not in cited:
+            cited.append(passage)
+    return cited, [p for p in answer.passages if p not in cited]
+
+
+def answer_html(answer: Answer) -> str:
+    """The answer text, escaped (bold and code kept), with each [n] marker a link to its cited passage."""
+    targets = {c.n: anchor_id("p", c.id) for c in answer.citations}
+
+    def marker(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in targets:
+            return match.group(0)
+        return f'<a class="kb-ref kb-mark" href="#{targets[n]}" title="citation {n}: see its lines below">{n}</a>'
+
+    body = _MARKER.sub(marker, inline_html(answer.answer.strip()))
+    return f'<div class="kb-answer" data-question="{esc(answer.question)}">{body}</div>'
+
+
+def abstention_html(answer: Answer, scope: str = "") -> str:
+    """The plain statement that the notes do not cover the question."""
+    return (
+        f'<div class="kb-abstain" data-question="{esc(answer.question)}"><strong>Your notes do not seem to cover this'
+        f"{esc(scope)}.</strong> The nearest passages are below; check them yourself.</div>"
+    )
+
+
+def footnotes_html(answer: Answer) -> str:
+    """`[1] aws-developer-notes.md:1261 — “4 days message retention”`, one line a citation."""
+    items = []
+    for c in sorted(answer.citations, key=lambda c: c.n):
+        quote = " ".join(c.quote.split())
+        items.append(
+            f'<li><a class="kb-ref" href="#{anchor_id("p", c.id)}">{c.n}</a> '
+            f'<span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
+            + (f' <span class="kb-quote">— “{inline_html(quote)}”</span>' if quote else "")
+            + "</li>"
+        )
+    return f'<ul class="kb-footnotes">{"".join(items)}</ul>' if items else ""
+
+
+def passage_head_html(passage: Chunk, answer: Answer | None = None) -> str:
+    """The line above a passage: its citations as file:line, its span, its heading path; an anchor to jump to."""
+    cites = sorted((c for c in (answer.citations if answer else []) if c.id == passage.id), key=lambda c: c.n)
+    if cites:
+        where = " ".join(
+            f'<span class="kb-ref">{c.n}</span> <span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
+            for c in cites
+        )
+        span = f'<span class="kb-span">passage lines {passage.start_line}–{passage.end_line}</span>'
+    else:
+        where = f'<span class="kb-loc">{esc(location(passage.file, passage.start_line, passage.end_line))}</span>'
+        span = ""
+    trail = f'<span class="kb-trail">{heading_trail(passage.heading_path)}</span>' if passage.heading_path else ""
+    return f'<div class="kb-card-head" id="{anchor_id("p", passage.id)}">{where}{span}{trail}</div>'
+
+
+def service_file_html(file: str, passages: Sequence[Chunk]) -> str:
+    """Every passage of one note file about a service, in line order, each with file:lines and heading path."""
+    blocks = []
+    for passage in sorted(passages, key=lambda p: p.start_line):
+        blocks.append(
+            f'<div class="kb-block">{passage_head_html(passage)}{passage_html(passage)}</div>'
+        )
+    return "".join(blocks)
+
+
+def outline_html(files: Sequence[tuple[str, Sequence[Chunk]]]) -> str:
+    """The headings of a service's passages, file by file, each a link to the first passage under it."""
+    parts = ['<div class="kb-outline">']
+    for file, passages in files:
+        parts.append(f'<div class="kb-file">{esc(file)}</div>')
+        seen: set[tuple[str, ...]] = set()
+        for passage in sorted(passages, key=lambda p: p.start_line):
+            path = tuple(passage.heading_path)
+            for depth in range(1, len(path) + 1):
+                prefix = path[:depth]
+                if prefix in seen:
+                    continue
+                seen.add(prefix)
+                indent = (depth - 1) * 0.9
+                parts.append(
+                    f'<div style="padding-left:{indent:.1f}em">'
+                    f'<a href="#{anchor_id("p", passage.id)}">{inline_html(prefix[-1])}</a></div>'
+                )
+            if not path and () not in seen:
+                seen.add(())
+                parts.append(f'<div><a href="#{anchor_id("p", passage.id)}">(before the first heading)</a></div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# --- comparison tables --------------------------------------------------------------------------------------
+
+
+SourceKey = tuple[str, int, int, str]
+
+
+def source_key(citation: CellCitation) -> SourceKey:
+    """Two cells quoting different words of one line get two footnotes, each with its own quote."""
+    return (citation.file, citation.start_line, citation.end_line, " ".join(citation.quote.split()))
+
+
+def number_sources(table: ComparisonTable) -> dict[SourceKey, int]:
+    """One footnote number per distinct quoted span, in table order (row by row, service by service)."""
+    numbers: dict[SourceKey, int] = {}
+    for aspect in table.aspects:
+        for service in table.services:
+            cell = cell_at(table, service, aspect)
+            for citation in cell.citations if cell else []:
+                numbers.setdefault(source_key(citation), len(numbers) + 1)
+    return numbers
+
+
+def cell_at(table: ComparisonTable, service: str, aspect: str) -> Cell | None:
+    for cell in table.cells:
+        if cell.service == service and cell.aspect == aspect:
+            return cell
+    return None
+
+
+def sources(table: ComparisonTable) -> list[tuple[int, CellCitation]]:
+    """Each footnote number with the first citation that carries it."""
+    numbers = number_sources(table)
+    first: dict[int, CellCitation] = {}
+    for cell in table.cells:
+        for citation in cell.citations:
+            n = numbers.get(source_key(citation))
+            if n is not None and n not in first:
+                first[n] = citation
+    return sorted(first.items())
+
+
+NOT_IN_NOTES = "—  not in notes"
+
+
+def comparison_html(table: ComparisonTable, names: Mapping[str, str]) -> str:
+    """One column per service, one row per aspect; values escaped, footnotes link to the sources list."""
+    numbers = number_sources(table)
+    head = "".join(f"<th>{esc(names.get(s, s))}</th>" for s in table.services)
+    rows = []
+    for aspect in table.aspects:
+        cells = []
+        for service in table.services:
+            cell = cell_at(table, service, aspect)
+            if cell is None or cell.status == "not_in_notes":
+                cells.append(f'<td><span class="kb-missing">{esc(NOT_IN_NOTES)}</span></td>')
+                continue
+            refs = "".join(
+                f'<sup><a class="kb-ref" href="#{anchor_id("src", numbers[source_key(c)])}" '
+                f'title="{esc(location(c.file, c.start_line, c.end_line))}">{numbers[source_key(c)]}</a></sup>'
+                for c in _distinct(cell.citations)
+            )
+            value = esc(cell.value)
+            if cell.status == "conflict":
+                reason = f'<span class="kb-reason">{esc(cell.conflict_reason)}</span>' if cell.conflict_reason else ""
+                where = "".join(
+                    f'<span class="kb-reason">{esc(location(c.file, c.start_line, c.end_line))}: “{esc(" ".join(c.quote.split()))}”</span>'
+                    for c in _distinct(cell.citations)
+                )
+                cells.append(
+                    f'<td class="kb-conflict"><span class="kb-flag" title="the notes disagree">⚠ conflict</span> '
+                    f"{value} {refs}{reason}{where}</td>"
+                )
+            else:
+                cells.append(f"<td>{value} {refs}</td>")
+        rows.append(f'<tr><th scope="row">{esc(aspect)}</th>{"".join(cells)}</tr>')
+    return (
+        '<table class="kb-compare"><thead><tr><th>Aspect</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _distinct(citations: Iterable[CellCitation]) -> list[CellCitation]:
+    seen: set[SourceKey] = set()
+    out = []
+    for c in citations:
+        if source_key(c) not in seen:
+            seen.add(source_key(c))
+            out.append(c)
+    return out
+
+
+def source_line_html(n: int, citation: CellCitation) -> str:
+    """`[3] aws-saa-notes.txt:2210-2212 — “quote”`, with the anchor the table's footnotes jump to."""
+    quote = " ".join(citation.quote.split())
+    return (
+        f'<div id="{anchor_id("src", n)}"><span class="kb-ref">{n}</span> '
+        f'<span class="kb-loc">{esc(location(citation.file, citation.start_line, citation.end_line))}</span>'
+        + (f' <span class="kb-quote">— “{esc(quote)}”</span>' if quote else "")
+        + "</div>"
+    )
+
+
+def _cell_text(cell: Cell | None, numbers: Mapping[SourceKey, int], *, markers: bool) -> str:
+    if cell is None or cell.status == "not_in_notes":
+        return "not in notes"
+    marks = [numbers[source_key(c)] for c in _distinct(cell.citations)]
+    value = " ".join(cell.value.split())
+    if cell.status == "conflict":
+        value = f"⚠ conflict: {value}" + (f" ({' '.join(cell.conflict_reason.split())})" if cell.conflict_reason else "")
+    if markers:
+        return value + "".join(f" [{n}]" for n in marks)
+    return value
+
+
+def comparison_markdown(table: ComparisonTable, names: Mapping[str, str]) -> str:
+    """The table as GitHub Markdown with numbered sources under it."""
+    numbers = number_sources(table)
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    header = "| Aspect | " + " | ".join(cell(names.get(s, s)) for s in table.services) + " |"
+    rule = "|---" * (len(table.services) + 1) + "|"
+    rows = [
+        "| " + cell(aspect) + " | "
+        + " | ".join(cell(_cell_text(cell_at(table, s, aspect), numbers, markers=True)) for s in table.services)
+        + " |"
+        for aspect in table.aspects
+    ]
+    notes = [
+        f"[{n}] {location(c.file, c.start_line, c.end_line)}" + (f" — “{' '.join(c.quote.split())}”" if c.quote.strip() else "")
+        for n, c in sources(table)
+    ]
+    title = "# " + " vs ".join(names.get(s, s) for s in table.services)
+    parts = [title, "", header, rule, *rows]
+    if notes:
+        parts += ["", "Sources:", "", *(f"- {note}" for note in notes)]
+    return "\n".join(parts) + "\n"
+
+
+def comparison_csv(table: ComparisonTable, names: Mapping[str, str]) -> str:
+    """The table as CSV: a row per aspect, a column per service; each cell's sources as file:lines after its value."""
+    numbers = number_sources(table)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["aspect", *(names.get(s, s) for s in table.services)])
+    for aspect in table.aspects:
+        row = [aspect]
+        for service in table.services:
+            cell = cell_at(table, service, aspect)
+            text = _cell_text(cell, numbers, markers=False)
+            if cell is not None and cell.status != "not_in_notes" and cell.citations:
+                text += " (" + "; ".join(location(c.file, c.start_line, c.end_line) for c in _distinct(cell.citations)) + ")"
+            row.append(text)
+        writer.writerow(row)
+    return buffer.getvalue()
