@@ -186,6 +186,31 @@ def ask(
             out.print(f"  nearest: {hit.file}:{hit.start_line}-{hit.end_line} {' > '.join(hit.heading_path)}", highlight=False)
 
 
+@app.command()
+def compare(
+    services: list[str] = typer.Argument(..., help="2 to 6 services by id, name or alias, e.g. SQS SNS Kinesis."),
+    aspect: Optional[list[str]] = typer.Option(
+        None, "--aspect", help="An aspect to compare (repeatable), e.g. retention; default: the set for their family."
+    ),
+    output_format: str = typer.Option("md", "--format", help="md, csv or json."),
+    index: Optional[Path] = typer.Option(None, help="Index directory."),
+) -> None:
+    """A comparison table: every cell quoted from the notes with its lines, "not in notes", or a flagged conflict."""
+    from kb.compare_export import to_csv, to_markdown
+
+    if output_format not in ("md", "csv", "json"):
+        err.print(f"[red]error:[/red] --format must be md, csv or json, got {output_format!r}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        table = _knowledge_base(index).compare(services, aspect or None)
+    except KBError as exc:
+        _fail(exc)
+    if output_format == "json":
+        _print_json(table.model_dump(exclude_none=True))
+    else:
+        sys.stdout.write(to_markdown(table) if output_format == "md" else to_csv(table))
+
+
 @app.command(name="eval")
 def evaluate_command(
     questions: Path = typer.Argument(..., help="Questions JSONL (format of ../shared/eval/README.md)."),

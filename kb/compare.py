@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import Catalogue, Service, get_catalogue, lookup_key
-from kb.errors import BadQuery
+from kb.errors import BadQuery, UnknownService
 from kb.models import Cell, CellCitation, ComparisonTable
 
 if TYPE_CHECKING:
@@ -319,9 +319,9 @@ def default_aspects(services: Sequence[Service], catalogue: Catalogue | None = N
 
 @cache
 def _aspect_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for aspect in ASPECTS.values():
-        for name in (aspect.name, *aspect.synonyms):
+    keys = {_aspect_key(aspect.name): aspect.name for aspect in ASPECTS.values()}
+    for aspect in ASPECTS.values():  # an aspect's own name wins over another's synonym ("durability")
+        for name in aspect.synonyms:
             keys.setdefault(_aspect_key(name), aspect.name)
     return keys
 
@@ -386,6 +386,8 @@ class Segment:
     subject: tuple[str, ...] = ()  # service ids inherited from the heading, paragraph opener or parent bullet
     label: str = ""  # a table cell's row or column name ("Max IOPS")
     vector_row: int = -1
+    column: str = ""  # a table cell's column header as written ("One Zone-IA")
+    shared_column: bool = False  # the cell's service heads more than one column (its value is one of several)
 
     @property
     def text(self) -> str:
@@ -479,6 +481,8 @@ def _is_short_title(text: str, is_bullet: bool) -> bool:
     words = _WORD.findall(body)
     if not words or len(words) > (4 if is_bullet else 6) or not _starts_with_service(body):
         return False
+    if re.search(r"\s[:=]\s*\S|:\s+\S", body):
+        return False  # "lambda + sns : react to notification" describes, it does not head what follows
     if is_bullet:
         return not body.endswith(".")
     return not re.search(r"[.!?]$", body) or body.endswith(":")
@@ -581,13 +585,13 @@ def _cell_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _resolve_header(text: str, context: tuple[str, ...], catalogue: Catalogue) -> str | None:
+def _resolve_header(text: str, context: tuple[str, ...], catalogue: Catalogue, direct_only: bool = False) -> str | None:
     """The service a table header cell names ("SQS:", "Amazon Kinesis Streams", "Standard-IA" under S3)."""
     cleaned = _clean(text).strip(" :")
     if not cleaned or len(cleaned) > 80:
         return None
     direct = _key_to_id(lookup_key(cleaned))
-    if direct:
+    if direct or direct_only:
         return direct
     for service_id in context:  # a header may drop its family's name: "Standard" in an S3 table
         prefixed = _key_to_id(lookup_key(f"{catalogue.services[service_id].name} {cleaned}"))
@@ -602,29 +606,37 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
     rows = [lines[i] for i in block]
     header = rows[0]
     header_cells = _cells(header.text)
-    column_services = [_resolve_header(header.text[s:e], context, catalogue) for s, e in header_cells]
+    names = [_clean(header.text[s:e]).strip(" :") for s, e in header_cells]
+    columns = [_resolve_header(header.text[s:e], context, catalogue) for s, e in header_cells]
+    # The first column holds the row names ("Max IOPS", "Availability") unless it is itself headed by a service.
+    if columns and _resolve_header(header.text[slice(*header_cells[0])], (), catalogue, direct_only=True) is None:
+        columns[0] = None
     segments: list[Segment] = []
-    if sum(1 for c in column_services if c) >= 2:
+    if len({c for c in columns if c}) >= 2:
         for row in rows[1:]:
             cells = _cells(row.text)
-            label = _clean(row.text[cells[0][0] : cells[0][1]]) if column_services[0] is None else ""
+            label = _clean(row.text[slice(*cells[0])]) if columns[0] is None else ""
             for index, (s, e) in enumerate(cells):
-                service_id = column_services[index] if index < len(column_services) else None
+                service_id = columns[index] if index < len(columns) else None
                 if service_id is None:
                     continue
+                shared = columns.count(service_id) > 1
                 for qs, qe in _cell_items(row.text, s, e):
-                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label, row.vector_row))
+                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label,
+                                            row.vector_row, names[index], shared))
         return segments
     row_services = [_resolve_header(row.text[slice(*_cells(row.text)[0])], context, catalogue) for row in rows[1:]]
-    if sum(1 for r in row_services if r) >= 2:
-        names = [_clean(header.text[s:e]) for s, e in header_cells]
+    if len({r for r in row_services if r}) >= 2:
         for row, service_id in zip(rows[1:], row_services):
             if service_id is None:
                 continue
+            shared = row_services.count(service_id) > 1
+            row_name = _clean(row.text[slice(*_cells(row.text)[0])])
             for index, (s, e) in enumerate(_cells(row.text)[1:], start=1):
                 label = names[index] if index < len(names) else ""
                 for qs, qe in _cell_items(row.text, s, e):
-                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label, row.vector_row))
+                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label,
+                                            row.vector_row, row_name, shared))
         return segments
     return None
 
@@ -651,7 +663,10 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         if position in block_of:
             block = block_of[position]
             if block[0] == position:
-                table_rows[position] = _table_segments(file, lines, block, paragraph_subject or heading_subject, catalogue)
+                context = tuple(dict.fromkeys(
+                    i for s in paragraph_subject + heading_subject for i in (s, *sorted(_ancestors(s, catalogue)))
+                ))
+                table_rows[position] = _table_segments(file, lines, block, context, catalogue)
             table = table_rows.get(block[0])
             if table is not None:
                 if block[0] == position:
@@ -682,12 +697,15 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                     running = (opener,)
                 line_named.extend(n for n in named if n not in line_named)
         opener = leading_service(text)
-        if opener is not None and not _is_short_title(text, bool(bullet)):
-            if bullet:
-                bullets.append((indent, (opener,)))
-            else:
-                paragraph_subject = (opener,)
-        elif line_named and _is_short_title(text, bool(bullet)):
+        title = _is_short_title(text, bool(bullet))
+        if bullet and title:
+            # "- Kinesis Data Streams:" heads the flat bullets after it, not only deeper ones
+            paragraph_subject, bullets = ((opener,) if opener else tuple(line_named)), []
+        elif bullet and opener is not None:
+            bullets.append((indent, (opener,)))
+        elif opener is not None:
+            paragraph_subject = (opener,)
+        elif title and line_named:
             paragraph_subject, bullets = tuple(line_named), []
     return segments
 
@@ -754,23 +772,26 @@ def _ancestors(service_id: str, catalogue: Catalogue) -> set[str]:
 
 
 @cache
-def _owner(compared: tuple[str, ...], service_id: str) -> tuple[str | None, bool]:
-    """(compared service, via_parent) that a catalogue id speaks for; (None, False) when it speaks for none of them."""
+def _owner(compared: tuple[str, ...], service_id: str) -> tuple[str | None, str]:
+    """(compared service, how) that a catalogue id speaks for: how is "exact", "variant" (the id is a variant of the
+    compared service) or "family" (the id is the family of the one compared member); (None, "") for none of them."""
     catalogue = get_catalogue()
     if service_id not in catalogue.services:
-        return None, False
-    lineage = _ancestors(service_id, catalogue) | {service_id}
+        return None, ""
+    if service_id in compared:
+        return service_id, "exact"
+    lineage = _ancestors(service_id, catalogue)
     holders = [s for s in compared if s in lineage]
     if holders:
         # The most specific compared service wins: "sqs-fifo" speaks for "SQS FIFO", not "SQS", when both are compared.
-        return max(holders, key=lambda s: len(_ancestors(s, catalogue))), False
+        return max(holders, key=lambda s: len(_ancestors(s, catalogue))), "variant"
     family = set(catalogue.family(service_id))
     inside = [s for s in compared if s in family]
     if len(inside) == 1:
         # A family name ("Kinesis") speaks for its one compared member ("Kinesis Data Streams"), but never for
         # members compared side by side (ALB vs NLB): the family's words do not tell them apart.
-        return inside[0], True
-    return None, False
+        return inside[0], "family"
+    return None, ""
 
 
 def _top_level(service_ids: tuple[str, ...]) -> set[str]:
@@ -794,34 +815,38 @@ def _attribute(segment: Segment, service_id: str, compared: tuple[str, ...]) -> 
     The segment's subject is the service it opens with ("SNS - one message to many receivers"), else the one it
     inherits. Named and subject: it is about the service. Named under another subject: a passing mention.
     Inherited only: about the service, unless it names another compared service or inherits several.
+    Only what is said of the service itself (not of one of its variants) is strong enough to count its figures.
     """
     named = [_owner(compared, n) for n in segment.named]
     named_for = [o for o, _ in named]
     if segment.kind == "table":
-        if named_for and named_for[0] == service_id:
-            return _Attribution(0.85 if named[0][1] else 1.0, True)
-        return None
+        if not named_for or named_for[0] != service_id:
+            return None
+        how = named[0][1]
+        return _Attribution(0.85 if how == "family" else 1.0, how != "variant" and not segment.shared_column)
     opener = leading_service(segment.quote) if segment.kind == "prose" else None
     subject_ids = (opener,) if opener is not None else segment.subject
     subject = [_owner(compared, n) for n in subject_ids]
     subject_for = [o for o, _ in subject if o is not None]
-    mine = [p for o, p in named + subject if o == service_id]
+    mine = {how for o, how in named + subject if o == service_id}
     if not mine:
         return None
-    factor = 0.85 if all(mine) else 1.0  # only a family name speaks for it ("Kinesis" for Kinesis Data Streams)
+    factor = 0.85 if mine == {"family"} else 1.0  # only a family name speaks for it ("Kinesis" for Kinesis Data Streams)
+    itself = mine != {"variant"}  # "sqs fifo queue - lower throughput" is about SQS FIFO, not all of SQS
     others_named = {o for o in named_for if o is not None and o != service_id}
     if service_id in named_for:
         lineage = _ancestors(service_id, get_catalogue())
         if service_id in subject_for or not subject_ids or any(s in lineage for s in subject_ids):
-            return _Attribution(1.0 * factor, True)
+            return _Attribution(1.0 * factor, itself)
         if not subject_for and segment.kind == "heading":
-            return _Attribution(1.0 * factor, True)
+            return _Attribution(1.0 * factor, itself)
         return _Attribution(0.7 * factor, False)
-    if others_named:
+    if others_named or any(n in subject_ids for n in segment.named):
+        # it names another compared service, or the other service it inherits ("lambda ..." under "lambda + sqs")
         return _Attribution(0.5 * factor, False)
     if len(set(subject_for)) > 1 or len(_top_level(tuple(subject_ids))) > 1:
         return _Attribution(0.75 * factor, False)
-    return _Attribution(0.9 * factor, True)
+    return _Attribution(0.9 * factor, itself)
 
 
 # -- figures and conflicts (pure) ----------------------------------------------------------------------------
@@ -1031,6 +1056,31 @@ def _exclusive_terms(texts: list[str], vocabulary: str) -> tuple[set[str], str, 
 
 
 # -- the comparison -----------------------------------------------------------------------------------------
+@cache
+def _service_words(service_id: str) -> frozenset[str]:
+    service = get_catalogue().services[service_id]
+    return frozenset(w for name in service.lookup_names() for w in _WORD.findall(name.lower()))
+
+
+@cache
+def _aspect_words(aspect: Aspect) -> frozenset[str]:
+    words = {w for name in (aspect.name, *aspect.synonyms) for w in _WORD.findall(name.lower())}
+    return frozenset(words | {_crude_stem(w) for w in words})
+
+
+def informative(segment: Segment, aspect: Aspect) -> bool:
+    """False for a segment that only names the service and the aspect ("EBS Snapshots", "Use cases:", "Routing Features")."""
+    if segment.kind == "table":
+        return bool(_WORD.search(segment.quote))
+    words = [w for w in _WORD.findall(_clean(segment.quote).lower()) if w not in _STOP_WORDS]
+    if segment.quote.rstrip().endswith(":") and len(words) <= 4:
+        return False
+    names = set().union(*(_service_words(i) for i in segment.named + segment.subject)) if segment.named or segment.subject else set()
+    rest = [w for w in words if w not in names]
+    topic = _aspect_words(aspect)
+    return any(w not in topic and _crude_stem(w) not in topic for w in rest)
+
+
 @dataclass
 class _Candidate:
     segment: Segment
@@ -1047,13 +1097,39 @@ class _Candidate:
         return (self.keyword > 0 and self.dense >= KEYWORD_GATE) or self.dense >= DENSE_GATE
 
 
+def resolve_service(name: str, catalogue: Catalogue | None = None) -> Service:
+    """The service a name stands for; a name that starts exactly one service's names ("Spot", "Reserved") is enough.
+
+    Raises UnknownService with close matches when the name fits none, or fits several ("Standard").
+    """
+    catalogue = catalogue or get_catalogue()
+    try:
+        return catalogue.resolve(name)
+    except UnknownService as exc:
+        key = lookup_key(name)
+        if len(key) < 3:
+            raise
+        by_name = sorted({s.id for s in catalogue for n in (s.name, s.full_name) if lookup_key(n).startswith(key)})
+        if len(by_name) == 1:
+            return catalogue.services[by_name[0]]
+        starting = by_name or sorted({i for k, i in _name_keys().items() if k.startswith(key)})
+        if len(starting) == 1:
+            return catalogue.services[starting[0]]
+        if len(starting) > 1:
+            suggestions = (starting + [s for s in exc.details.get("suggestions", []) if s not in starting])[:8]
+            raise UnknownService(
+                f"{name!r} could be several services: {', '.join(starting[:8])}. Name one of them.", suggestions=suggestions
+            ) from None
+        raise
+
+
 def _resolve_services(names: Sequence[str], catalogue: Catalogue) -> list[Service]:
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise BadQuery("services must be a list of service names.")
     cleaned = [n.strip() for n in names if n.strip()]
     if len(cleaned) < MIN_SERVICES or len(cleaned) > MAX_SERVICES:
         raise BadQuery(f"Compare {MIN_SERVICES} to {MAX_SERVICES} services; got {len(cleaned)}.")
-    services = [catalogue.resolve(n) for n in cleaned]
+    services = [resolve_service(n, catalogue) for n in cleaned]
     seen: dict[str, str] = {}
     for name, service in zip(cleaned, services):
         if service.id in seen:
@@ -1106,11 +1182,15 @@ def _dense(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: _Segm
     return float(vector @ query) if vector is not None else 0.0
 
 
-def _quote_for_value(segment: Segment) -> str:
+def _quote_for_value(segment: Segment, service_id: str) -> str:
     quote = _clean(segment.quote)
     if len(quote) > MAX_QUOTE_IN_VALUE:
         quote = quote[: MAX_QUOTE_IN_VALUE - 1].rsplit(" ", 1)[0] + "…"
-    return f"{segment.label}: {quote}" if segment.label else quote
+    label = segment.label
+    if segment.column and (segment.shared_column or segment.named[:1] != (service_id,)):
+        # a value from a variant's column ("One Zone-IA") or one of several columns says which one it is
+        label = f"{label} ({segment.column})" if label else segment.column
+    return f"{label}: {quote}" if label else quote
 
 
 def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -1145,7 +1225,12 @@ def _citation(c: _Candidate, chunk_id: str) -> CellCitation:
 
 
 def _cell(
-    display: str, aspect_name: str, aspect: Aspect, candidates: list[_Candidate], chunk_id: Callable[[int], str]
+    display: str,
+    service_id: str,
+    aspect_name: str,
+    aspect: Aspect,
+    candidates: list[_Candidate],
+    chunk_id: Callable[[int], str],
 ) -> Cell:
     chosen = _choose(candidates)
     if not chosen:
@@ -1164,7 +1249,7 @@ def _cell(
             lead = [holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]]
             chosen = lead + [c for c in chosen if c not in lead]
     citations = [_citation(c, chunk_id(c.segment.chunk)) for c in chosen]
-    quotes = list(dict.fromkeys(_quote_for_value(c.segment) for c in chosen))[:MAX_VALUE_QUOTES]
+    quotes = list(dict.fromkeys(_quote_for_value(c.segment, service_id) for c in chosen))[:MAX_VALUE_QUOTES]
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
@@ -1204,13 +1289,15 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
 
     chunk_ids = [stored.chunk.id for stored in state.index.chunks]
     cells: list[Cell] = []
-    for display, attributed in zip(displays, per_service):
+    for display, service, attributed in zip(displays, resolved, per_service):
         for aspect_name, aspect, query in zip(aspect_names, aspect_defs, queries):
             candidates = []
             for segment, attribution in attributed:
                 keyword = aspect.keyword_score(segment.text)
                 if keyword == 0 and (segment.vector_row < 0 or segment.kind == "table"):
                     continue
+                if not informative(segment, aspect):
+                    continue
                 candidates.append(_Candidate(segment, attribution, keyword, _dense(segment, query, matrix, index)))
-            cells.append(_cell(display, aspect_name, aspect, candidates, chunk_ids.__getitem__))
+            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__))
     return ComparisonTable(services=displays, aspects=aspect_names, cells=cells)

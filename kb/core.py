@@ -14,7 +14,7 @@ from kb.config import Settings, get_settings
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
-from kb.models import Answer, Chunk, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
 from kb.retrieval import Signals, Weights, combine, diversify
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -256,6 +256,12 @@ class KnowledgeBase:
         if not chosen:
             return extract.abstain(question, hits)
         return extract.compose(question, chosen, hits)
+
+    def compare(self, services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
+        """A table of 2-6 services by aspect: each cell quoted from the notes and cited, "not in notes", or a conflict."""
+        from kb.compare import compare
+
+        return compare(self, services, aspects)
 
     # -- browsing ----------------------------------------------------------------------------------------
     def services(self) -> list[ServiceInfo]:
