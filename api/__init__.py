@@ -1,0 +1,1 @@
+"""The HTTP API: a thin FastAPI layer over kb.KnowledgeBase (create it with api.app.create_app)."""

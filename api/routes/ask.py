@@ -1,0 +1,26 @@
+"""POST /ask: a short answer quoted from the notes, every sentence cited to its lines (or an abstention)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import KnowledgeBaseDep
+from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
+from api.schemas import AskRequest
+from kb.models import Answer
+
+router = APIRouter(tags=["ask"])
+
+
+@router.post(
+    "/ask",
+    response_model=Answer,
+    summary="Answer a question from the notes, with citations",
+    responses={**BAD_REQUEST, **NOT_FOUND, **NO_INDEX},
+)
+def ask(body: AskRequest, knowledge_base: KnowledgeBaseDep) -> Answer:
+    """1-4 sentences quoted verbatim from the best passages, each citation giving its file and lines.
+
+    When the notes do not cover the question, `abstained` is true and `passages` still lists the closest ones.
+    """
+    return knowledge_base.ask(body.question, k=body.k, service=body.service)

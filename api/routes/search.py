@@ -1,0 +1,43 @@
+"""GET /search: the passages that best answer a query, each cited to its file and lines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import KnowledgeBaseDep
+from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
+from api.schemas import SQS_QUESTION
+from kb.core import Mode
+from kb.models import SearchResult
+
+router = APIRouter(tags=["search"])
+
+
+@router.get(
+    "/search",
+    response_model=SearchResult,
+    summary="Search the notes",
+    responses={**BAD_REQUEST, **NOT_FOUND, **NO_INDEX},
+)
+def search(
+    knowledge_base: KnowledgeBaseDep,
+    q: Annotated[
+        str,
+        Query(
+            description="A question or keywords (at most 1000 characters)",
+            openapi_examples={
+                "sqs": {"summary": "A question", "value": SQS_QUESTION},
+                "keywords": {"summary": "Keywords", "value": "s3 lifecycle glacier"},
+            },
+        ),
+    ],
+    k: Annotated[int | None, Query(description="How many passages, 1..50; default 10")] = None,
+    service: Annotated[
+        str | None, Query(description="Only passages about this service (catalogue id, name or alias)", examples=["sqs"])
+    ] = None,
+    mode: Annotated[Mode, Query(description="hybrid (default), dense (embeddings only) or bm25 (words only)")] = "hybrid",
+) -> SearchResult:
+    """Up to k diverse passages, best first; each is exactly lines start_line..end_line of `file`."""
+    return knowledge_base.search(q, k=k, service=service, mode=mode)

@@ -1,0 +1,78 @@
+"""Request bodies and the few response envelopes the API adds around kb.models (which it returns as they are)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kb.models import Chunk, FileProblem, ServiceInfo
+
+SQS_QUESTION = "How long does SQS keep messages?"
+
+
+class AskRequest(BaseModel):
+    """A question in plain words; the answer quotes the notes and cites every sentence to its lines."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"question": SQS_QUESTION}, {"question": "What is a FIFO queue?", "k": 5, "service": "sqs"}]}
+    )
+
+    question: str = Field(description="The question, at most KB_MAX_QUERY_CHARS (1000) characters")
+    k: int = Field(5, description="How many passages to draw the answer from, 1..KB_MAX_K (50)")
+    service: str | None = Field(None, description="Only passages about this service (catalogue id, name or alias)")
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceInfo]
+
+
+class FilePassages(BaseModel):
+    file: str = Field(description="A note file name, as the citations name it")
+    passages: list[Chunk] = Field(description="In line order")
+
+
+class ServiceDetail(BaseModel):
+    service: ServiceInfo
+    files: list[FilePassages]
+
+
+class FileSummary(BaseModel):
+    chunks: int | None = None
+    reader: str | None = Field(None, description="The note shape the file was read as")
+
+
+class Health(BaseModel):
+    """What is serving: the build, its model and files; or, with status "no_index", why nothing is."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    status: Literal["ok", "no_index"]
+    build_id: str | None = None
+    built_at: str | None = None
+    model: dict | None = Field(None, description="The embedding model the index was built with (name, dimension)")
+    chunks: int | None = None
+    files: dict[str, FileSummary] = Field(default_factory=dict)
+    problems: list[FileProblem] = Field(default_factory=list, description="Note files skipped by the build, and why")
+    detail: str | None = Field(None, description="With status no_index: what is wrong and how to build the index")
+    error: str | None = Field(None, description="With status no_index: IndexNotBuilt or IndexCorrupt")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response; some errors add details (UnknownService adds `suggestions`)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "Unknown service 'simple queue servise'. Did you mean: sqs, ses?",
+                    "error": "UnknownService",
+                    "suggestions": ["sqs", "ses"],
+                }
+            ]
+        },
+    )
+
+    detail: str = Field(description="A readable message, safe to show to a user")
+    error: str = Field(description="The kind of error: BadQuery, UnknownService, NotFound, IndexNotBuilt, InternalError...")

@@ -1,0 +1,92 @@
+"""The one KnowledgeBase an app serves, and how it follows `kb ingest` runs made by other processes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from kb.config import Settings
+from kb.errors import IndexNotBuilt, KBError
+from kb.index import BUILD_HINT
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+
+log = logging.getLogger("api")
+
+
+def open_knowledge_base(settings: Settings) -> "KnowledgeBase":
+    """The index and the model, both loaded now; raises the KBError that says what is missing or broken."""
+    from kb.core import KnowledgeBase
+
+    knowledge_base = KnowledgeBase(settings)
+    # The model loads its weights on the first encode, and the first search embeds the catalogue (10 s in all):
+    # pay that here rather than in the first request, and let a model that cannot load fail `kb serve` early.
+    knowledge_base.search("warm up", k=1)
+    return knowledge_base
+
+
+class Serving:
+    """Holds the loaded KnowledgeBase (or why there is none) and refreshes it at most once per `check_interval`."""
+
+    def __init__(self, settings: Settings, knowledge_base: "KnowledgeBase | None" = None, check_interval: float = 1.0) -> None:
+        self.settings = settings
+        self.knowledge_base = knowledge_base
+        self.load_error: KBError | None = None
+        self.check_interval = check_interval
+        # With nothing loaded yet, the first request tries at once.
+        self._last_check = time.monotonic() if knowledge_base is not None else float("-inf")
+        self._last_reported: str | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the index and model now; on a KBError keep it in `load_error` so requests can say what is wrong."""
+        self._last_check = time.monotonic()
+        try:
+            self.knowledge_base = open_knowledge_base(self.settings)
+        except KBError as exc:
+            self.load_error = exc
+            self._report(f"no index is serving: {exc.message}")
+        else:
+            self.load_error = None
+            self._last_reported = None
+            log.info("serving index build %s from %s", self.knowledge_base.manifest.get("build_id"), self.settings.index_dir)
+
+    def current(self) -> "KnowledgeBase":
+        """The KnowledgeBase to answer this request with, refreshed if due; raises the load error when there is none."""
+        self.refresh_if_due()
+        if self.knowledge_base is None:
+            raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
+        return self.knowledge_base
+
+    def refresh_if_due(self) -> None:
+        """Pick up a newer build (or a first one) at most once per interval; one request checks, the others go on."""
+        if time.monotonic() - self._last_check < self.check_interval:
+            return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if time.monotonic() - self._last_check < self.check_interval:
+                return
+            if self.knowledge_base is None:
+                self.load()
+                return
+            self._last_check = time.monotonic()
+            try:
+                if self.knowledge_base.reload_if_changed():
+                    self._last_reported = None
+                    log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
+            except KBError as exc:
+                self._report(f"kept index build {self.knowledge_base.manifest.get('build_id')}; the new one failed to load: {exc.message}")
+            except Exception:
+                log.exception("kept the serving index; reloading the new build failed unexpectedly")
+        finally:
+            self._lock.release()
+
+    def _report(self, message: str) -> None:
+        # The check runs every second; say each distinct problem once, not once a second.
+        if message != self._last_reported:
+            log.warning(message)
+            self._last_reported = message
