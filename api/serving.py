@@ -24,7 +24,7 @@ def open_knowledge_base(settings: Settings) -> "KnowledgeBase":
     knowledge_base = KnowledgeBase(settings)
     # The model loads its weights on the first encode, and the first search embeds the catalogue (10 s in all):
     # pay that here rather than in the first request, and let a model that cannot load fail `kb serve` early.
-    knowledge_base.search("warm up", k=1)
+    knowledge_base.warm_up()
     return knowledge_base
 
 

@@ -33,10 +33,10 @@ def main() -> None:
     signals = [kb.signals(q["question"], state, v.reshape(1, -1)) for q, v in zip(questions, vectors)]
     chunks = [c.chunk.model_dump() for c in state.index.chunks]
     grid = {
-        "dense_weight": [0.6, 0.7, 0.8, 0.9],
-        "line_weight": [0.3, 0.5, 0.7],
+        "dense_weight": [0.8, 0.85, 0.9, 0.95, 1.0],
+        "line_weight": [0.6, 0.7, 0.85, 1.0],
         "service_boost": [0.0, 0.05, 0.1],
-        "describe_boost": [0.0, 0.05, 0.1, 0.2],
+        "describe_boost": [0.0, 0.05, 0.1],
         "describe_floor": [0.45, 0.55],
     }
     rows = []

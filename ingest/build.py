@@ -275,6 +275,7 @@ def build_index(
         line_rows = {
             "chunk": [i for i, r in enumerate(records) for _ in r.lines],
             "line": [unit.line for r in records for unit in r.lines],
+            "part": [unit.part for r in records for unit in r.lines],
             "hash": [content_hash(t) for t in line_texts],
         }
         report.lines = len(line_texts)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ingest.lines import is_content, strip_images
+from kb.answer import split_sentences
 from kb.models import Chunk, Section
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -45,9 +46,13 @@ def chunk_id(file_name: str, start_line: int, end_line: int, text: str) -> str:
 
 @dataclass
 class LineUnit:
-    """One line of a chunk, embedded on its own so that a single matching fact can lift its chunk."""
+    """One sentence of one line of a chunk, embedded on its own so that a single matching fact can lift its chunk.
+
+    A line holding several sentences gives one unit per sentence (`part` numbers them, as split_sentences does).
+    """
 
     line: int
+    part: int
     embed_text: str
 
 
@@ -85,6 +90,14 @@ class ServiceTagger:
                 if service_id not in services:
                     services.append(service_id)
         return services
+
+
+def _line_units(number: int, line: str, cleaned: str, leaf: str) -> list[LineUnit]:
+    context = f"{leaf}: " if leaf else ""
+    sentences = split_sentences(line)
+    if len(sentences) <= 1:
+        return [LineUnit(number, 0, context + cleaned)] if len(cleaned) >= 3 else []
+    return [LineUnit(number, part, context + clean_for_embedding(s)) for part, s in enumerate(sentences)]
 
 
 def _window_spans(line_numbers: list[int], token_counts: list[int], budget: int) -> list[tuple[int, int]]:
@@ -134,9 +147,7 @@ def chunk_section(
         embed_text = f"{prefix}{names} {body}".strip()
         leaf = " > ".join(section.heading_path[-2:])
         line_units = [
-            LineUnit(n, f"{leaf}: {cleaned[n]}" if leaf else cleaned[n])
-            for n in window_lines
-            if n != section.heading_line and len(cleaned[n]) >= 3
+            unit for n in window_lines if n != section.heading_line for unit in _line_units(n, lines[n - 1], cleaned[n], leaf)
         ]
         records.append(
             ChunkRecord(

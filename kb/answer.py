@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -14,6 +15,12 @@ NOT_COVERED = "The notes do not cover this."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 _MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|</?[a-zA-Z][^>]*>")
 _BULLET = re.compile(r"^\s*(?:[-*•▼□]\s*|\d+[.)]\s+)+")
+_QUANTITY = re.compile(
+    r"\b(how (long|many|much|large|big|often|fast|far|old)|max(imum)?|min(imum)?|limit|size|duration|retention"
+    r"|what (is|are) the (default|max|min|limit))\b",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(r"\d")
 _PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
 
 
@@ -24,6 +31,7 @@ class Candidate:
     hit_rank: int
     hit: Hit
     line: int
+    part: int
     quote: str
     dense: float = 0.0
     lexical: float = 0.0
@@ -35,7 +43,7 @@ def split_sentences(line: str) -> list[str]:
     body = _BULLET.sub("", line).strip()
     if not body or _MARKUP.sub("", body).strip() == "":
         return []
-    parts = [p.strip() for p in _SENTENCE_END.split(body) if p.strip()]
+    parts = [p.strip(" \t*_`>|") for p in _SENTENCE_END.split(body)]
     return [p for p in parts if len(re.findall(r"\w", p)) >= 3]
 
 
@@ -52,8 +60,8 @@ def candidates_from(hits: list[Hit]) -> list[Candidate]:
             number = hit.start_line + offset
             if _words(line) in headings:
                 continue
-            for sentence in split_sentences(line):
-                out.append(Candidate(rank, hit, number, sentence))
+            for part, sentence in enumerate(split_sentences(line)):
+                out.append(Candidate(rank, hit, number, part, sentence))
     return out
 
 
@@ -64,9 +72,13 @@ def lexical_overlap(question_tokens: set[str], text: str) -> float:
     return len(question_tokens & set(tokenize([text])[0])) / len(question_tokens)
 
 
-def unknown_products(question: str, is_known: "callable") -> list[str]:
-    """Product names the question gives as 'AWS X' / 'Amazon X' that the notes and catalogue never mention."""
-    return [m.strip() for m in _PRODUCT.findall(question) if m.strip() and not is_known(m.strip())]
+def unknown_products(question: str, is_known: Callable[[str], bool]) -> list[str]:
+    """Product names the question gives as 'AWS X' / 'Amazon X' that the notes and catalogue never mention.
+
+    One short word ("AWS AI", "Amazon PoP") is too generic to call a product.
+    """
+    names = [m.strip() for m in _PRODUCT.findall(question)]
+    return [n for n in names if (" " in n or len(n) >= 4) and not is_known(n)]
 
 
 def pick(candidates: list[Candidate], max_sentences: int = 4, relative: float = 0.8) -> list[Candidate]:
@@ -105,17 +117,28 @@ def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:
     return Answer(question=question, answer=text, abstained=True, citations=[], passages=hits)
 
 
+def asks_for_a_quantity(question: str) -> bool:
+    """'How long / how many / how large / what is the maximum...': the answer holds a figure."""
+    return bool(_QUANTITY.search(question))
+
+
 def score_candidates(
-    candidates: list[Candidate], dense_by_line: dict[tuple[str, int], float], question_tokens: set[str]
+    candidates: list[Candidate], dense_by_line: dict[tuple[str, int, int], float], question: str
 ) -> None:
     """Fill each candidate's dense, lexical and combined score (passage rank is a small prior)."""
+    question_tokens = set(tokenize([question])[0])
+    wants_figure = asks_for_a_quantity(question)
     for c in candidates:
-        c.dense = dense_by_line.get((c.hit.file, c.line), 0.0)
+        c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
         c.lexical = lexical_overlap(question_tokens, c.quote)
         c.score = 0.6 * c.dense + 0.4 * c.lexical - 0.02 * c.hit_rank
+        if wants_figure and _FIGURE.search(c.quote):
+            c.score += 0.1
+        if len(re.findall(r"[^\W\d_]{2,}", c.quote)) < 3:
+            c.score -= 0.15  # labels and table headers ("SQS:  SNS:  Kinesis:") say little on their own
 
 
-def best_line_similarity(dense_by_line: dict[tuple[str, int], float]) -> float:
+def best_line_similarity(dense_by_line: dict[tuple[str, int, int], float]) -> float:
     return max(dense_by_line.values(), default=0.0)
 
 

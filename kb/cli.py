@@ -15,7 +15,7 @@ from kb.errors import KBError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="notes-kb: search your study notes, cited to the line.")
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_SKIPPED = 1  # the index was built, but some note files were skipped
 EXIT_FAILED = 3

@@ -30,13 +30,13 @@ class Settings(BaseSettings):
     default_k: int = 10
 
     # Retrieval fusion weights (tuned on the dev set; see bench/eval_modes.py).
-    dense_weight: float = 0.7
-    line_weight: float = 0.5
+    dense_weight: float = 0.85
+    line_weight: float = 0.6
     service_boost: float = 0.05
-    describe_boost: float = 0.1
-    describe_floor: float = 0.5
+    describe_boost: float = 0.05
+    describe_floor: float = 0.45
     # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain.py).
-    abstain_below: float = 0.35
+    abstain_below: float = 0.40
 
     api_url: str = "http://127.0.0.1:8000"
     api_host: str = "127.0.0.1"

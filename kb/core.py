@@ -46,6 +46,7 @@ class _State:
     chunk_texts: list[str] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
     chunk_services: list[list[str]] = field(default_factory=list)
+    corpus: str = ""
     line_matrix: np.ndarray | None = None
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -58,6 +59,7 @@ class _State:
             index=index,
             chunk_texts=[c.chunk.text for c in index.chunks],
             chunk_services=[c.chunk.service for c in index.chunks],
+            corpus="\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=all_vectors(index.line_vectors),
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
@@ -95,6 +97,10 @@ class KnowledgeBase:
                 f"(dimension {self.embedder.dimension}). Rebuild it with `kb ingest`."
             )
         return index
+
+    def warm_up(self) -> None:
+        """Load the model weights and the catalogue's vectors now, so the first question is not the slow one."""
+        self.search("warm up", k=1)
 
     @property
     def manifest(self) -> dict:
@@ -152,7 +158,7 @@ class KnowledgeBase:
             line_found, line_rows = index.line_vectors.search(query_vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
             line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
         catalogue = get_catalogue()
-        named = {f for s in catalogue.find_in_heading(query) for f in catalogue.family(s)}
+        named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}
         return Signals(
             dense=dense,
             line_chunk=line_chunk,
@@ -235,11 +241,11 @@ class KnowledgeBase:
         hits = self._hits(ranked, state)
         catalogue = get_catalogue()
         unknown = extract.unknown_products(
-            question, lambda name: catalogue.find_in_heading(name) != [] or state.index.lexical.knows(name)
+            question, lambda name: catalogue.find_in_heading(name) != [] or " ".join(name.lower().split()) in state.corpus
         )
         if unknown:
             return extract.abstain(question, hits, f"nothing about {', '.join(unknown)} in them")
-        dense_by_line: dict[tuple[str, int], float] = {}
+        dense_by_line: dict[tuple[str, int, int], float] = {}
         for chunk_index, _ in ranked:
             rows = state.lines_of_chunk.get(chunk_index)
             if rows is None:
@@ -247,11 +253,12 @@ class KnowledgeBase:
             sims = extract.cosine_rows(state.line_matrix[rows], query_vector)
             file_name = state.chunk(chunk_index).file
             for row, sim in zip(rows.tolist(), sims.tolist()):
-                dense_by_line[(file_name, int(state.index.line_numbers[row]))] = float(sim)
+                key = (file_name, int(state.index.line_numbers[row]), int(state.index.line_parts[row]))
+                dense_by_line[key] = float(sim)
         if extract.best_line_similarity(dense_by_line) < self.settings.abstain_below:
             return extract.abstain(question, hits)
         candidates = extract.candidates_from(hits)
-        extract.score_candidates(candidates, dense_by_line, set(extract.tokenize([question])[0]))
+        extract.score_candidates(candidates, dense_by_line, question)
         chosen = extract.pick(candidates)
         if not chosen:
             return extract.abstain(question, hits)
@@ -318,6 +325,8 @@ class KnowledgeBase:
 
     def passage(self, chunk_id: str, context: int = 3) -> PassageContext:
         """One passage with `context` lines of its file before and after it."""
+        if not 0 <= context <= 50:
+            raise BadQuery(f"context must be between 0 and 50 lines, got {context}.")
         chunk = self.chunk(chunk_id)
         lines = self.file_lines(chunk.file)
         before_start = max(1, chunk.start_line - context)

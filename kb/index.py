@@ -22,7 +22,7 @@ from kb.models import Chunk
 if TYPE_CHECKING:
     import faiss
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 BUILDS = "builds"
 CHUNKS_FILE = "chunks.jsonl"
@@ -51,6 +51,7 @@ class LoadedIndex:
     chunk_vectors: "faiss.Index"
     line_chunk: np.ndarray
     line_numbers: np.ndarray
+    line_parts: np.ndarray
     line_hashes: list[str]
     line_vectors: "faiss.Index"
     lexical: LexicalIndex
@@ -140,6 +141,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
         chunk_vectors=chunk_vectors,
         line_chunk=np.asarray(lines["chunk"], dtype=np.int32),
         line_numbers=np.asarray(lines["line"], dtype=np.int32),
+        line_parts=np.asarray(lines["part"], dtype=np.int32),
         line_hashes=list(lines["hash"]),
         line_vectors=line_vectors,
         lexical=lexical,

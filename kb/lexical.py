@@ -64,11 +64,6 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(directory), show_progress=False, verbosity=0), size)
 
-    def knows(self, text: str) -> bool:
-        """True when every (stemmed) word of the text occurs somewhere in the indexed notes."""
-        tokens = tokenize([text])[0]
-        return bool(tokens) and (self._vocab is None or all(t in self._vocab for t in tokens))
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for this query (zeros when no query word is in the vocabulary)."""
         tokens = tokenize([query])[0]
