@@ -1,0 +1,78 @@
+"""The pure retrieval steps, without a model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.retrieval import (
+    Signals,
+    Weights,
+    boost_services,
+    combine,
+    described_bonus,
+    diversify,
+    fuse_rrf,
+    fuse_weighted,
+    minmax,
+    small_to_big,
+)
+
+
+def test_minmax_scales_to_unit_range_and_handles_flat_scores():
+    assert minmax(np.array([2.0, 4.0, 6.0])).tolist() == [0.0, 0.5, 1.0]
+    assert minmax(np.array([3.0, 3.0])).tolist() == [0.0, 0.0]
+    assert minmax(np.array([])).size == 0
+
+
+def test_weighted_fusion_trusts_the_heavier_side():
+    dense, lexical = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert np.argmax(fuse_weighted(dense, lexical, 0.8)) == 0
+    assert np.argmax(fuse_weighted(dense, lexical, 0.2)) == 1
+
+
+def test_rrf_rewards_agreement_between_rankings():
+    scores = fuse_rrf([[2, 0, 1], [2, 1, 0]], size=3)
+    assert np.argmax(scores) == 2
+    assert scores[0] == pytest.approx(scores[1])
+
+
+def test_small_to_big_lifts_a_chunk_with_one_strong_line():
+    chunk_scores = np.array([0.5, 0.4], dtype=np.float32)
+    lifted = small_to_big(chunk_scores, np.array([1]), np.array([0.9], dtype=np.float32), line_weight=0.6)
+    assert lifted[1] > lifted[0]
+    assert lifted[0] == pytest.approx(0.5)  # no line of its own among the candidates: unchanged
+
+
+def test_service_boost_nudges_and_never_filters():
+    scores = np.array([0.5, 0.5, 0.9], dtype=np.float32)
+    boosted = boost_services(scores, [["sqs"], ["sns"], []], {"sqs"}, 0.1)
+    assert boosted[0] > boosted[1]
+    assert boosted[2] == pytest.approx(0.9)
+
+
+def test_described_bonus_only_above_the_floor():
+    services = [["redshift"], ["s3"]]
+    assert described_bonus(services, {"redshift": 0.4}, 0.1, 0.5).tolist() == [0.0, 0.0]
+    bonus = described_bonus(services, {"redshift": 0.75}, 0.1, 0.5)
+    assert bonus[0] == pytest.approx(0.05) and bonus[1] == 0.0
+
+
+def test_diversify_drops_near_copies_but_keeps_order():
+    texts = ["sqs keeps messages 4 days", "sqs keeps messages 4 days!", "sns fan out to many", "kinesis shards"]
+    assert diversify([0, 1, 2, 3], texts, k=3) == [0, 2, 3]
+
+
+def test_combine_modes():
+    signals = Signals(
+        dense=np.array([0.9, 0.1], dtype=np.float32),
+        line_chunk=np.zeros(0, dtype=np.int32),
+        line_scores=np.zeros(0, dtype=np.float32),
+        lexical=np.array([0.0, 5.0], dtype=np.float32),
+        named=set(),
+        described={},
+    )
+    services = [[], []]
+    assert np.argmax(combine(signals, services, Weights(), "dense")) == 0
+    assert np.argmax(combine(signals, services, Weights(), "bm25")) == 1
+    assert np.argmax(combine(signals, services, Weights(dense_weight=0.9), "hybrid")) == 0
