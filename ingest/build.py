@@ -19,7 +19,8 @@ import numpy as np
 from ingest.chunker import ChunkRecord, ServiceTagger, chunk_section, content_hash
 from ingest.notes import NoteFile, note_paths, notes_fingerprint, read_note
 from ingest.readers import reader_for
-from ingest.readers.base import split_lines
+from ingest.readers.base import section_problems, split_lines
+from ingest.readers.plain import PlainTextReader
 from kb.embedder import Embedder
 from kb.errors import IndexBusy, KBError
 from kb.index import (
@@ -220,6 +221,13 @@ def chunk_notes(
         lines = split_lines(note.text)
         reader = reader_for(note.path, note.text)
         sections = reader.sections(note.text)
+        reader_name = reader.name
+        broken = section_problems(note.text, sections)
+        if broken:
+            # A reader that mis-cites a user's file must not lose or misquote lines: read it as plain text instead.
+            fallback = PlainTextReader()
+            sections = fallback.sections(note.text)
+            reader_name = f"{fallback.name} (the {reader.name} reader failed: {broken[0]})"
         file_records = [
             record
             for section in sections
@@ -228,7 +236,7 @@ def chunk_notes(
         total_sections += len(sections)
         per_file[note.name] = {
             "sha256": note.sha256,
-            "reader": reader.name,
+            "reader": reader_name,
             "lines": len(lines),
             "sections": len(sections),
             "chunks": len(file_records),
@@ -288,7 +296,7 @@ def build_index(
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "model": {"name": embedder.name, "dimension": embedder.dimension},
             "chunk_max_tokens": max_tokens,
-            "notes_dir": str(notes_dir),
+            "notes_dir": str(notes_dir.resolve()),
             "files": report.per_file,
             "chunk_count": len(records),
             "line_count": len(line_texts),

@@ -117,6 +117,14 @@ def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:
     return Answer(question=question, answer=text, abstained=True, citations=[], passages=hits)
 
 
+def _says_little(quote: str) -> bool:
+    """Labels and table header rows ("SQS:<tab>SNS:<tab>Kinesis:") name things but state nothing."""
+    cells = [cell for cell in quote.split("\t") if cell.strip()]
+    if len(cells) > 1 and all(len(cell.split()) <= 2 for cell in cells):
+        return True
+    return len(re.findall(r"[^\W\d_]{2,}", quote)) < 3
+
+
 def asks_for_a_quantity(question: str) -> bool:
     """'How long / how many / how large / what is the maximum...': the answer holds a figure."""
     return bool(_QUANTITY.search(question))
@@ -134,8 +142,8 @@ def score_candidates(
         c.score = 0.6 * c.dense + 0.4 * c.lexical - 0.02 * c.hit_rank
         if wants_figure and _FIGURE.search(c.quote):
             c.score += 0.1
-        if len(re.findall(r"[^\W\d_]{2,}", c.quote)) < 3:
-            c.score -= 0.15  # labels and table headers ("SQS:  SNS:  Kinesis:") say little on their own
+        if _says_little(c.quote):
+            c.score -= 0.15
 
 
 def best_line_similarity(dense_by_line: dict[tuple[str, int, int], float]) -> float:

@@ -37,3 +37,25 @@ def make_section(lines: list[str], heading_path: list[str], start: int, end: int
         heading_line=heading_line,
         text="\n".join(lines[start - 1 : end]),
     )
+
+
+def section_problems(text: str, sections: list[Section]) -> list[str]:
+    """What breaks the reader contract: order, overlap, inexact text, a heading not first, content left out."""
+    from ingest.lines import is_content
+
+    lines = split_lines(text)
+    problems: list[str] = []
+    previous_end = 0
+    for section in sections:
+        if not previous_end < section.start_line <= section.end_line <= len(lines):
+            problems.append(f"section {section.start_line}-{section.end_line} is out of order, overlaps or overruns")
+        elif section.text != "\n".join(lines[section.start_line - 1 : section.end_line]):
+            problems.append(f"section {section.start_line}-{section.end_line} text is not exactly its lines")
+        if section.heading_line not in (None, section.start_line):
+            problems.append(f"section {section.start_line}-{section.end_line} heading line {section.heading_line} is not first")
+        previous_end = max(previous_end, section.end_line)
+    covered = {n for s in sections for n in range(s.start_line, s.end_line + 1)}
+    missing = [n for n, line in enumerate(lines, 1) if is_content(line) and n not in covered]
+    if missing:
+        problems.append(f"content lines in no section: {missing[:10]}")
+    return problems

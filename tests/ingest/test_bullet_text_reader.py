@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.lines import is_content
 from ingest.readers.bullet_text import BulletTextReader
+from ingest.readers.base import section_problems
 from kb.models import Section
 
 NOTES = Path(__file__).resolve().parents[2] / "data" / "notes"
@@ -16,16 +16,8 @@ ALL_NOTES = sorted(NOTES.iterdir())
 
 
 def assert_contract(sections: list[Section], text: str) -> None:
-    """In file order, non-overlapping, exact text, starting at the heading, covering every content line."""
-    lines = text.splitlines()
-    previous_end = 0
-    for section in sections:
-        assert previous_end < section.start_line <= section.end_line <= len(lines)
-        assert section.text == "\n".join(lines[section.start_line - 1 : section.end_line])
-        assert section.heading_line in (None, section.start_line)
-        previous_end = section.end_line
-    covered = {number for s in sections for number in range(s.start_line, s.end_line + 1)}
-    assert [n for n, line in enumerate(lines, 1) if is_content(line) and n not in covered] == []
+    assert section_problems(text, sections) == []
+
 
 
 @pytest.fixture(scope="module")

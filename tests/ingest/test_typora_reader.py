@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.lines import is_content
 from ingest.readers.typora import TyporaReader
+from ingest.readers.base import section_problems
 from kb.models import Section
 
 NOTES = Path(__file__).resolve().parents[2] / "data" / "notes"
@@ -16,19 +16,8 @@ NOTE_FILES = sorted(NOTES.iterdir())
 
 
 def assert_reader_contract(text: str, sections: list[Section]) -> None:
-    """Exact text, file order, no overlap, and every content line inside some section."""
-    lines = text.splitlines()
-    covered: set[int] = set()
-    previous_end = 0
-    for section in sections:
-        assert previous_end < section.start_line <= section.end_line <= len(lines)
-        assert section.text == "\n".join(lines[section.start_line - 1 : section.end_line])
-        if section.heading_line is not None:
-            assert section.heading_line == section.start_line
-        covered.update(range(section.start_line, section.end_line + 1))
-        previous_end = section.end_line
-    uncovered = [number for number, line in enumerate(lines, 1) if is_content(line) and number not in covered]
-    assert uncovered == []
+    assert section_problems(text, sections) == []
+
 
 
 @pytest.fixture(scope="module")
