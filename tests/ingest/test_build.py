@@ -176,3 +176,24 @@ def test_build_killed_midway_leaves_the_previous_index_serving(notes, tmp_index,
     assert report.reembedded == 0
     leftovers = [p.name for p in (tmp_index / "builds").iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_reader_that_breaks_the_contract_falls_back_to_plain_text(notes, tmp_index, monkeypatch):
+    from kb.models import Section
+
+    class Broken:
+        name = "broken"
+
+        def can_read(self, path, text):
+            return True
+
+        def sections(self, text):
+            return [Section(heading_path=["x"], start_line=1, end_line=1, text="not the line")]
+
+    monkeypatch.setattr("ingest.build.reader_for", lambda path, text: Broken())
+    report = build_index(notes, tmp_index, HashingEmbedder())
+    assert report.chunks > 0
+    assert all(info["reader"].startswith("plain (the broken reader failed") for info in report.per_file.values())
+    for stored in load_index(tmp_index).chunks:
+        lines = (notes / stored.chunk.file).read_text(encoding="utf-8").splitlines()
+        assert stored.chunk.text == "\n".join(lines[stored.chunk.start_line - 1 : stored.chunk.end_line])
