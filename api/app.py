@@ -7,11 +7,16 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routes import ask, health, search, services
+from api.limits import BodyGuard, ModelSlots, model_slot
+from api.logging import AccessLog, install_access_logging
+from api.reindex import Reindexer
+from api.routes import admin, ask, compare, health, search, services
+from api.schemas import ErrorBody
+from api.security import Access, rate_limit, require_admin, require_api_key
 from api.serving import Serving, open_knowledge_base
 from kb.config import Settings, get_settings
 
@@ -34,7 +39,25 @@ Errors always have the same JSON body, `{"detail": "<readable message>", "error"
 500 `InternalError`.
 
 The server picks up a new index written by `kb ingest` within a second. You do not need to restart it.
+Each answer names the index build it came from in the `X-Index-Build` header.
+
+When the server is configured with API keys, every route but `/health` needs one, sent as `X-API-Key: <key>`
+or `Authorization: Bearer <key>` (401 `Unauthorized` otherwise). `/admin/reindex` needs an admin key (403
+`Forbidden` for an ordinary key). Other limits: 429 `TooManyRequests` with `Retry-After` past the per-client
+rate, 413 `ContentTooLarge` for a request body over the size limit, 503 `Overloaded` with `Retry-After` when
+the model is busy for longer than the request timeout.
 """
+
+_RESPONSE_DOCS = {
+    "keys": {401: {"model": ErrorBody, "description": "No API key, or one that is not valid"}},
+    "rate": {429: {"model": ErrorBody, "description": "Too many requests from this client: wait `Retry-After` seconds"}},
+    "body": {413: {"model": ErrorBody, "description": "The request body is over the size limit"}},
+    "model": {503: {"model": ErrorBody, "description": "No usable index, or the model stayed busy past the timeout (`Retry-After`)"}},
+    "admin": {
+        401: {"model": ErrorBody, "description": "No admin key, or one that is not valid"},
+        403: {"model": ErrorBody, "description": "An ordinary API key, or admin routes are disabled (no admin key set)"},
+    },
+}
 
 
 def _version() -> str:
@@ -61,11 +84,39 @@ def create_app(
         yield
 
     app = FastAPI(title="notes-kb API", description=DESCRIPTION, version=_version(), lifespan=lifespan)
+    access = Access(settings)
     app.state.settings = settings
     app.state.serving = serving
+    app.state.access = access
+    app.state.model_slots = ModelSlots(settings.model_concurrency, settings.request_timeout_s)
+    app.state.reindexer = Reindexer(settings, serving)
     install_error_handlers(app)
-    # Every router is included here, and only here. Access control and rate limits are meant to be added
-    # at this point later, as router dependencies.
-    for module in (health, search, ask, services):
-        app.include_router(module.router)
+    # Every router is included here, and only here, with what guards it. /health stays open (load balancers,
+    # `kb serve` checks); /docs and /openapi.json too, as they describe the API and hold no notes.
+    limited = [Depends(rate_limit)] if access.limiter else []
+    keyed = [Depends(require_api_key)] if access.keys_required else []
+    # Search, ask and compare embed the query: they take a model slot, so a burst queues instead of piling up.
+    model = [Depends(model_slot, scope="function")]
+    for module, guards in (
+        (health, []),
+        (search, [*limited, *keyed, *model]),
+        (ask, [*limited, *keyed, *model]),
+        (compare, [*limited, *keyed, *model]),
+        (services, [*limited, *keyed]),
+        (admin, [*limited, *keyed, Depends(require_admin)]),
+    ):
+        docs = {} if module is health else dict(_RESPONSE_DOCS["body"])
+        if limited and module is not health:
+            docs.update(_RESPONSE_DOCS["rate"])
+        if keyed and module is not health:
+            docs.update(_RESPONSE_DOCS["keys"])
+        if module in (search, ask, compare):
+            docs.update(_RESPONSE_DOCS["model"])
+        if module is admin:
+            docs.update(_RESPONSE_DOCS["admin"])
+        app.include_router(module.router, dependencies=guards, responses=docs)
+    # Outermost first: the access log sees every answer, including a 413 or 422 from the body guard.
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog, access=access, log_queries=settings.log_queries)
+    install_access_logging()
     return app

@@ -18,6 +18,14 @@ log = logging.getLogger("api")
 _SOURCES = {"query": "query parameter", "path": "path parameter", "body": "body field", "header": "header", "cookie": "cookie"}
 
 
+class ApiError(StarletteHTTPException):
+    """An error the HTTP layer raises itself (access, limits), with the `error` name its JSON body gives."""
+
+    def __init__(self, status_code: int, message: str, error: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, message, headers)
+        self.error = error
+
+
 def error_body(message: str, error: str, **details: object) -> dict:
     """The JSON body of an error response; details never overwrite the message or the name."""
     body: dict = {"detail": message, "error": error}
@@ -55,10 +63,12 @@ def _kb_error(request: Request, exc: KBError) -> JSONResponse:
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    try:
-        name = HTTPStatus(exc.status_code).phrase.replace(" ", "")  # 404 -> NotFound, like kb.errors.NotFound
-    except ValueError:
-        name = "HTTPError"
+    name = getattr(exc, "error", None)
+    if name is None:
+        try:
+            name = HTTPStatus(exc.status_code).phrase.replace(" ", "")  # 404 -> NotFound, like kb.errors.NotFound
+        except ValueError:
+            name = "HTTPError"
     return JSONResponse(error_body(str(exc.detail), name), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

@@ -76,3 +76,41 @@ class ErrorBody(BaseModel):
 
     detail: str = Field(description="A readable message, safe to show to a user")
     error: str = Field(description="The kind of error: BadQuery, UnknownService, NotFound, IndexNotBuilt, InternalError...")
+
+
+class BuildSummary(BaseModel):
+    """What a finished rebuild did (the same figures `kb ingest --json` prints)."""
+
+    build_id: str
+    index_dir: str
+    files: int
+    sections: int
+    chunks: int
+    lines: int
+    reembedded: int = Field(description="Texts embedded by this build (the others were reused from the previous one)")
+    reused: int
+    seconds: float
+    problems: list[FileProblem] = Field(default_factory=list, description="Note files skipped, and why")
+
+
+class ReindexJob(BaseModel):
+    """One rebuild started by POST /admin/reindex: its progress while it runs, then its result or why it failed."""
+
+    job_id: str
+    state: Literal["running", "succeeded", "failed"]
+    stage: str = Field(description="starting, reading, embedding, loading (the new build into the server) or done")
+    done: int = Field(0, description="Items of the stage done so far")
+    total: int = Field(0, description="Items of the stage in all (0 when unknown)")
+    started_at: str
+    finished_at: str | None = None
+    seconds: float | None = None
+    result: BuildSummary | None = Field(None, description="When the build finished: what it did")
+    error: str | None = Field(None, description="When it failed: why. The previous index keeps serving")
+
+
+class ReindexStatus(BaseModel):
+    """The rebuild running now (if any), the last one that finished, and the build the server answers from."""
+
+    running: ReindexJob | None = None
+    last: ReindexJob | None = None
+    serving_build_id: str | None = Field(None, description="The index build answering requests now")

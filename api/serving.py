@@ -13,6 +13,7 @@ from kb.index import BUILD_HINT
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
+    from kb.embedder import Embedder
 
 log = logging.getLogger("api")
 
@@ -84,6 +85,27 @@ class Serving:
                 log.exception("kept the serving index; reloading the new build failed unexpectedly")
         finally:
             self._lock.release()
+
+    def reload_now(self) -> "KnowledgeBase":
+        """Load the build the manifest names now, waiting for a check in progress; raises the KBError that stops it."""
+        with self._lock:
+            self._last_check = time.monotonic()
+            if self.knowledge_base is None:
+                self.load()
+                if self.knowledge_base is None:
+                    raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
+            elif self.knowledge_base.reload_if_changed():
+                self._last_reported = None
+                log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
+            return self.knowledge_base
+
+    def embedder(self) -> "Embedder":
+        """The serving model (shared, never loaded twice), or the configured one when no index is loaded yet."""
+        if self.knowledge_base is not None:
+            return self.knowledge_base.embedder
+        from kb import core
+
+        return core.get_embedder(self.settings)
 
     def _report(self, message: str) -> None:
         # The check runs every second; say each distinct problem once, not once a second.

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     api_keys: str = ""  # comma-separated
     admin_keys: str = ""  # comma-separated
+    # With no admin key set, /admin answers 403; this lets requests from 127.0.0.1/::1 use it without a key.
+    # Off by default: behind a reverse proxy on the same machine every request looks local.
+    admin_on_loopback: bool = False
     rate_limit_per_minute: int = 0  # 0: no limit
     max_body_bytes: int = 64 * 1024
     model_concurrency: int = 4

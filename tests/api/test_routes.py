@@ -454,7 +454,10 @@ def test_openapi_documents_routes_models_and_examples(client: TestClient) -> Non
     assert spec["info"]["title"] == "notes-kb API"
     assert "chat bot" in spec["info"]["description"]
     paths = spec["paths"]
-    assert set(paths) == {"/health", "/search", "/ask", "/services", "/services/{service_id}", "/passages/{passage_id}"}
+    assert set(paths) == {
+        "/health", "/search", "/ask", "/compare", "/compare/export", "/services", "/services/{service_id}",
+        "/passages/{passage_id}", "/admin/reindex",
+    }
     ok_schema = lambda route: route["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]  # noqa: E731
     assert ok_schema(paths["/search"]["get"]).endswith("/SearchResult")
     assert ok_schema(paths["/ask"]["post"]).endswith("/Answer")
