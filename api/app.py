@@ -14,8 +14,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyGuard, ModelSlots, model_slot
 from api.logging import AccessLog, install_access_logging
 from api.reindex import Reindexer
-from api.routes import admin, ask, compare, health, search, services
-from api.schemas import ErrorBody
+from api.routes import admin, ask, compare, error_response, health, search, services
 from api.security import Access, rate_limit, require_admin, require_api_key
 from api.serving import Serving, open_knowledge_base
 from kb.config import Settings, get_settings
@@ -49,13 +48,13 @@ the model is busy for longer than the request timeout.
 """
 
 _RESPONSE_DOCS = {
-    "keys": {401: {"model": ErrorBody, "description": "No API key, or one that is not valid"}},
-    "rate": {429: {"model": ErrorBody, "description": "Too many requests from this client: wait `Retry-After` seconds"}},
-    "body": {413: {"model": ErrorBody, "description": "The request body is over the size limit"}},
-    "model": {503: {"model": ErrorBody, "description": "No usable index, or the model stayed busy past the timeout (`Retry-After`)"}},
+    "keys": {401: error_response("No API key, or one that is not valid")},
+    "rate": {429: error_response("Too many requests from this client: wait `Retry-After` seconds")},
+    "body": {413: error_response("The request body is over the size limit")},
+    "model": {503: error_response("No usable index, or the model stayed busy past the timeout (`Retry-After`)")},
     "admin": {
-        401: {"model": ErrorBody, "description": "No admin key, or one that is not valid"},
-        403: {"model": ErrorBody, "description": "An ordinary API key, or admin routes are disabled (no admin key set)"},
+        401: error_response("No admin key, or one that is not valid"),
+        403: error_response("An ordinary API key, or admin routes are disabled (no admin key set)"),
     },
 }
 

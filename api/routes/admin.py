@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.reindex import Reindexer
-from api.schemas import ErrorBody, ReindexJob, ReindexStatus
+from api.routes import error_response
+from api.schemas import ReindexJob, ReindexStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-BUSY = {409: {"model": ErrorBody, "description": "A rebuild is already running (here, or `kb ingest` in another process)"}}
+BUSY = {409: error_response("A rebuild is already running (here, or `kb ingest` in another process)")}
 
 
 def _reindexer(request: Request) -> Reindexer:
