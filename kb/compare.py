@@ -20,13 +20,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kb.catalogue import Catalogue, Service, get_catalogue, lookup_key
 from kb.errors import BadQuery, UnknownService
+from kb.index import all_vectors
 from kb.models import Cell, CellCitation, ComparisonTable
 
 if TYPE_CHECKING:
@@ -58,9 +59,12 @@ NOT_IN_NOTES = "not in notes"
 KEYWORD_GATE = 0.22
 DENSE_GATE = 0.58
 KEYWORD_WEIGHT = 0.3
+FIGURE_BONUS = 0.25
 # A file's best segment joins the cell when it scores at least this share of the cell's best one.
 RELATIVE_KEEP = 0.6
 MAX_PER_FILE = 2
+# A heading has no vector of its own; one that holds the aspect's words counts as this close to its query.
+HEADING_FLOOR = KEYWORD_GATE
 SECOND_IN_FILE = 0.75
 MAX_CITATIONS = 5
 MAX_VALUE_QUOTES = 3
@@ -205,7 +209,7 @@ ASPECTS: dict[str, Aspect] = {
                r"\bAZs?\b|availability zones?|one zone|single (?:az|zone)|>= ?3|\bmulti[- ]az",
                "", ("azs", "zones", "number of azs", "resilience")),
         Aspect("minimum storage duration", "minimum storage duration charge in days",
-               r"min(?:imum|\.)? storage duration|storage duration|minimum (?:of )?\d+ days|\b(?:30|90|180) days",
+               r"storage duration|min(?:imum)?\.?\s+(?:of\s+)?\d+\s*days(?: of storage)?|minimum (?:storage|duration)",
                "", ("min storage duration", "minimum duration", "min duration"), figures=("duration",)),
         Aspect("retrieval", "retrieval fee and retrieval time: per GB retrieved, instant, minutes or hours",
                r"retriev|instant(?:aneous)?|millisecond|expedited|bulk", r"\bfee\b|access", ("retrieval fee", "retrieval time", "access time")),
@@ -388,6 +392,7 @@ class Segment:
     vector_row: int = -1
     column: str = ""  # a table cell's column header as written ("One Zone-IA")
     shared_column: bool = False  # the cell's service heads more than one column (its value is one of several)
+    context: str = ""  # the heading and the paragraph-opening line it sits under ("ELB - stickiness")
 
     @property
     def text(self) -> str:
@@ -446,6 +451,7 @@ def _key_to_id(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def leading_service(text: str) -> str | None:
     """The service a line opens with as its grammatical subject ("sqs fifo queue - ...", "SNS: ...", "ALB supports ..."), if any."""
     words = _clean(_BULLET.sub("", text)).split()
@@ -484,7 +490,8 @@ def _is_short_title(text: str, is_bullet: bool) -> bool:
     if re.search(r"\s[:=]\s*\S|:\s+\S", body):
         return False  # "lambda + sns : react to notification" describes, it does not head what follows
     if is_bullet:
-        return not body.endswith(".")
+        # only "- Kinesis Data Streams:" heads its flat siblings; "- API Gateway" in a list is one item of it
+        return body.endswith(":")
     return not re.search(r"[.!?]$", body) or body.endswith(":")
 
 
@@ -652,11 +659,14 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
     paragraph_subject: tuple[str, ...] = ()
     bullets: list[tuple[int, tuple[str, ...]]] = []
     previous_path: tuple[str, ...] | None = None
+    paragraph_line = ""
     for position, line in enumerate(lines):
         if line.heading_path != previous_path:
             heading_subject = _heading_subject(line.heading_path, catalogue)
             paragraph_subject, bullets = (), []
+            paragraph_line = ""
             previous_path = line.heading_path
+        context = f"{line.heading_path[-1] if line.heading_path else ''} {paragraph_line}".strip()
         text = line.text
         if not text.strip():
             continue
@@ -691,7 +701,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
             for cs, ce in _split_clauses(text, s, e):
                 quote = text[cs:ce]
                 named = tuple(catalogue.find_in_text(quote))
-                segments.append(Segment(file, line.number, line.chunk, quote, "prose", named, running, "", line.vector_row))
+                segments.append(Segment(file, line.number, line.chunk, quote, "prose", named, running, "", line.vector_row, context=context))
                 opener = leading_service(quote)
                 if opener is not None:
                     running = (opener,)
@@ -700,13 +710,13 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         title = _is_short_title(text, bool(bullet))
         if bullet and title:
             # "- Kinesis Data Streams:" heads the flat bullets after it, not only deeper ones
-            paragraph_subject, bullets = ((opener,) if opener else tuple(line_named)), []
+            paragraph_subject, bullets, paragraph_line = ((opener,) if opener else tuple(line_named)), [], text.strip()
         elif bullet and opener is not None:
             bullets.append((indent, (opener,)))
         elif opener is not None:
-            paragraph_subject = (opener,)
+            paragraph_subject, paragraph_line = (opener,), text.strip()
         elif title and line_named:
-            paragraph_subject, bullets = tuple(line_named), []
+            paragraph_subject, bullets, paragraph_line = tuple(line_named), [], text.strip()
     return segments
 
 
@@ -715,7 +725,8 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
 class _SegmentIndex:
     segments: list[Segment]
     by_service: dict[str, list[int]]  # service id -> positions of segments naming or inheriting it
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # extra vectors for segments with no line vector
+    listings: dict[str, tuple[list[tuple[Segment, set[str]]], set[str]]] = field(default_factory=dict)
+    chunk_matrix: np.ndarray | None = None
 
 
 _CACHE: dict[tuple[str, str], _SegmentIndex] = {}
@@ -754,7 +765,7 @@ def _segment_index(state) -> _SegmentIndex:
         for position, segment in enumerate(segments):
             for service_id in dict.fromkeys(segment.named + segment.subject):
                 by_service[service_id].append(position)
-        built = _SegmentIndex(segments, dict(by_service))
+        built = _SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors))
         if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = built
@@ -837,9 +848,14 @@ def _attribute(segment: Segment, service_id: str, compared: tuple[str, ...]) -> 
     if service_id in named_for:
         lineage = _ancestors(service_id, get_catalogue())
         if service_id in subject_for or not subject_ids or any(s in lineage for s in subject_ids):
+            if opener is None and len(_top_level(tuple(subject_ids))) > 1:
+                # under "DynamoDB Integration with S3", "Export to S3 ..." is about both, and not mainly S3
+                return _Attribution(0.8 * factor, False)
             return _Attribution(1.0 * factor, itself)
         if not subject_for and segment.kind == "heading":
             return _Attribution(1.0 * factor, itself)
+        if subject_for:
+            return None  # "Kinesis can hold messages for 24 hrs ... unlike SQS" is about Kinesis, not SQS
         return _Attribution(0.7 * factor, False)
     if others_named or any(n in subject_ids for n in segment.named):
         # it names another compared service, or the other service it inherits ("lambda ..." under "lambda + sqs")
@@ -912,6 +928,27 @@ def _role_before(text: str, start: int) -> str:
     return best
 
 
+def figures_near(text: str, dimensions: Iterable[str], keywords: re.Pattern[str], reach: int = 60) -> list[Figure]:
+    """The figures of a text that stand within `reach` characters of one of the aspect's words, in the same sentence
+    ("Default retention ... 4 days" counts for retention; "expedited (1-5 minutes)" in a line about Glacier does not)."""
+    spans = [m.span() for m in keywords.finditer(text)]
+    if not spans:
+        return []
+    out = []
+    for figure in extract_figures(text, dimensions):
+        at = text.find(figure.text)
+        if at < 0:
+            continue
+        for start, end in spans:
+            between = text[min(end, at) : max(start, at + len(figure.text))]
+            if (start, end) == (at, at + len(figure.text)):
+                continue  # the figure itself is no cue for itself
+            if abs(at - start) <= reach + len(figure.text) and not re.search(r"[.;]\s|\)\s*,", between):
+                out.append(figure)
+                break
+    return out
+
+
 def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
     """Figures of the given dimensions in a note's text, with their roles; a range "1 to 365 days" gives a min and a max."""
     figures: list[Figure] = []
@@ -935,6 +972,8 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
             if scale is None:
                 continue
             role = _role_before(text, match.start())
+            if re.search(r"\bevery\s*$", text[max(0, match.start() - 8) : match.start()], re.IGNORECASE):
+                role = "every"  # a frequency ("backed up every 5 mins") is no retention, size or limit
             low = float(first.replace(",", "")) * scale
             if second is not None:
                 high = float(second.replace(",", "")) * scale
@@ -971,15 +1010,25 @@ class Conflict:
     reason: str
 
 
-def detect_conflict(evidence: dict[str, list[str]], dimensions: Sequence[str], vocabulary: str = "") -> Conflict | None:
+def detect_conflict(
+    evidence: dict[str, list[str]],
+    dimensions: Sequence[str],
+    vocabulary: str = "",
+    keywords: re.Pattern[str] | None = None,
+) -> Conflict | None:
     """Where two files state different figures for the same quantity, or one says "X only" where another lists more.
 
     Figures are compared role by role: a default and a maximum are different quantities ("4 days" default and
     "14 days" maximum agree); a plain figure disagrees with another file's maximum only when it exceeds it.
     The same figure written differently ("256KB", "256 KB", "24 hours", "1 day") is the same figure.
+    With `keywords`, only figures standing next to one of them count (see figures_near).
     """
     files = sorted(evidence)
-    figures = {f: [(fig, text) for text in evidence[f] for fig in extract_figures(text, dimensions)] for f in files}
+
+    def read(text: str) -> list[Figure]:
+        return figures_near(text, dimensions, keywords) if keywords is not None else extract_figures(text, dimensions)
+
+    figures = {f: [(fig, text) for text in evidence[f] for fig in read(text)] for f in files}
     for i, a in enumerate(files):
         for b in files[i + 1 :]:
             found = _figure_conflict(a, figures[a], b, figures[b]) or _figure_conflict(b, figures[b], a, figures[a])
@@ -1024,13 +1073,12 @@ def _figure_conflict(a: str, fa: list[tuple[Figure, str]], b: str, fb: list[tupl
             typed = [x for x in xa + xb if x[0].role != "value"]
             if dimension == "layer" or not typed:
                 return found(va[0], vb[0])
+        # A figure beyond every maximum the other file states contradicts it ("kept 30 days" against "up to 14 days").
+        # (One below a minimum is not counted: notes put other durations, such as how recent a backup is, near it.)
         maxima_b = [x for x in xb if x[0].role == "max"]
-        minima_b = [x for x in xb if x[0].role == "min"]
         for p in va + [x for x in xa if x[0].role == "default"]:
             if maxima_b and all(p[0].value > q[0].value * 1.01 for q in maxima_b):
                 return found(p, maxima_b[0])
-            if minima_b and all(p[0].value * 1.01 < q[0].value for q in minima_b):
-                return found(p, minima_b[0])
     return None
 
 
@@ -1055,6 +1103,81 @@ def _exclusive_terms(texts: list[str], vocabulary: str) -> tuple[set[str], str, 
     return None
 
 
+_APPLIES_TO = re.compile(
+    r"\bfor\s+((?:the\s+)?[\w@-]+(?:\s*(?:,|&|\band\b|\bor\b)\s*(?:the\s+)?[\w@-]+)+)", re.IGNORECASE
+)
+_LIST_SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bor\b)\s*", re.IGNORECASE)
+_GENERIC_TOPIC_WORDS = frozenset(
+    "works work possible support supports supported available enabled using which where there these those their "
+    "about other between always never types type".split()
+)
+
+
+def listed_members(text: str, members: dict[str, str]) -> set[str] | None:
+    """The members of a family a sentence says something applies to ("works for CLB and ALB"), or None.
+
+    `members` maps catalogue ids (a member and its variants) to the member they stand for.
+    """
+    for match in _APPLIES_TO.finditer(text):
+        found = set()
+        for item in _LIST_SPLIT.split(match.group(1)):
+            service_id = _key_to_id(lookup_key(item))
+            if service_id in members:
+                found.add(members[service_id])
+        if len(found) >= 2:
+            return found
+    return None
+
+
+def _topic_words(text: str, ignore: frozenset[str]) -> set[str]:
+    return {
+        w for w in _WORD.findall(_clean(text).lower())
+        if len(w) >= 5 and w not in _STOP_WORDS and w not in _GENERIC_TOPIC_WORDS and w not in ignore
+    }
+
+
+def same_topic(a: str, b: str, ignore: frozenset[str] = frozenset()) -> bool:
+    """True when two passages share a telling word (not one of `ignore`), allowing for its form ("sticky", "stickiness")."""
+    words_a, words_b = _topic_words(a, ignore), _topic_words(b, ignore)
+    return any(x[:5] == y[:5] for x in words_a for y in words_b)
+
+
+@cache
+def _family_name_words(service_id: str) -> frozenset[str]:
+    """Words of the proper names of a service's family (its parent and siblings): they do not make a topic."""
+    catalogue = get_catalogue()
+    parent = catalogue.services[service_id].parent or service_id
+    return frozenset(
+        w for member in catalogue.family(parent) for name in (catalogue.services[member].name, catalogue.services[member].full_name)
+        for w in _WORD.findall(name.lower())
+    )
+
+
+def membership_conflict(
+    service_id: str, statements: dict[str, list[tuple[str, str, set[str]]]], known_in: set[str]
+) -> tuple[Conflict, str, str] | None:
+    """Two files listing which members of a family something applies to, one with the service, one without it.
+
+    `statements` maps a file to (text, topic, members listed) triples; an omission counts only in a file that
+    discusses the service elsewhere (`known_in`), since a file silent about it cannot contradict.
+    Returns the conflict and the two texts.
+    """
+    for file_a, mine in sorted(statements.items()):
+        for text_a, topic_a, listed_a in mine:
+            if service_id not in listed_a:
+                continue
+            for file_b, theirs in sorted(statements.items()):
+                if file_b == file_a or file_b not in known_in:
+                    continue
+                for text_b, topic_b, listed_b in theirs:
+                    if service_id in listed_b or not same_topic(topic_a, topic_b, _family_name_words(service_id)):
+                        continue
+                    name = get_catalogue().services[service_id].name
+                    reason = f'{file_a} says "{_clean(text_a)}"; {file_b} says "{_clean(text_b)}" (not {name})'
+                    return Conflict(file_a, text_a, file_b, text_b, reason), text_a, text_b
+    return None
+
+
 # -- the comparison -----------------------------------------------------------------------------------------
 @cache
 def _service_words(service_id: str) -> frozenset[str]:
@@ -1072,13 +1195,21 @@ def informative(segment: Segment, aspect: Aspect) -> bool:
     """False for a segment that only names the service and the aspect ("EBS Snapshots", "Use cases:", "Routing Features")."""
     if segment.kind == "table":
         return bool(_WORD.search(segment.quote))
-    words = [w for w in _WORD.findall(_clean(segment.quote).lower()) if w not in _STOP_WORDS]
-    if segment.quote.rstrip().endswith(":") and len(words) <= 4:
+    rest = _content_words(segment.quote, segment.named + segment.subject)
+    if rest is None:
         return False
-    names = set().union(*(_service_words(i) for i in segment.named + segment.subject)) if segment.named or segment.subject else set()
-    rest = [w for w in words if w not in names]
     topic = _aspect_words(aspect)
     return any(w not in topic and _crude_stem(w) not in topic for w in rest)
+
+
+@lru_cache(maxsize=65536)
+def _content_words(quote: str, services: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words of a quote that are neither stop words nor its services' names; None for a bare lead-in ("Use cases:")."""
+    words = [w for w in _WORD.findall(_clean(quote).lower()) if w not in _STOP_WORDS]
+    if quote.rstrip().endswith(":") and len(words) <= 4:
+        return None
+    names = set().union(*(_service_words(i) for i in services)) if services else set()
+    return tuple(w for w in words if w not in names)
 
 
 @dataclass
@@ -1087,10 +1218,12 @@ class _Candidate:
     attribution: _Attribution
     keyword: float
     dense: float
+    figure: bool = False  # states a figure of the kind the aspect compares ("14 days" for retention)
 
     @property
     def score(self) -> float:
-        return self.attribution.strength * (self.dense + KEYWORD_WEIGHT * self.keyword)
+        bonus = FIGURE_BONUS if self.figure and self.attribution.strong else 0.0
+        return self.attribution.strength * (self.dense + KEYWORD_WEIGHT * self.keyword + bonus)
 
     @property
     def passes(self) -> bool:
@@ -1158,28 +1291,28 @@ def _aspect_names(aspects: Sequence[str] | None, services: list[Service], catalo
 
 
 def _query_vectors(kb: "KnowledgeBase", texts: list[str]) -> np.ndarray:
+    """The aspects' query vectors; the first call embeds every known aspect at once, so later tables embed nothing."""
     name = getattr(kb.embedder, "name", "")
     missing = [t for t in dict.fromkeys(texts) if (name, t) not in _QUERY_CACHE]
+    if missing and (name, ASPECTS["model"].query) not in _QUERY_CACHE:
+        missing = list(dict.fromkeys(missing + [a.query for a in ASPECTS.values()]))
     if missing:
         for text, vector in zip(missing, kb.embedder.encode(missing)):
             _QUERY_CACHE[(name, text)] = np.asarray(vector, dtype=np.float32)
     return np.stack([_QUERY_CACHE[(name, t)] for t in texts])
 
 
-def _segment_vectors(kb: "KnowledgeBase", index: _SegmentIndex, segments: list[Segment]) -> None:
-    """Embed, once per build, the segments that have no line vector (headings, table cells) and are about to be scored."""
-    wanted = [s.text for s in segments if s.vector_row < 0 or s.kind == "table"]
-    missing = [t for t in dict.fromkeys(wanted) if t not in index.vectors]
-    if missing:
-        for text, vector in zip(missing, kb.embedder.encode(missing)):
-            index.vectors[text] = np.asarray(vector, dtype=np.float32)
+def _dense(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: _SegmentIndex, keyword: float) -> float:
+    """Cosine of the segment's line to the aspect's query (a table cell: its row's; a line with no vector of its own,
+    such as a heading: the passage it heads, and no less than HEADING_FLOOR when it holds the aspect's words).
 
-
-def _dense(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: _SegmentIndex) -> float:
-    if segment.kind != "table" and segment.vector_row >= 0:
+    Segments are not embedded one by one: on a CPU that would cost seconds per table; the line vectors are built."""
+    if segment.vector_row >= 0:
         return float(matrix[segment.vector_row] @ query)
-    vector = index.vectors.get(segment.text)
-    return float(vector @ query) if vector is not None else 0.0
+    dense = 0.0
+    if index.chunk_matrix is not None and segment.chunk < len(index.chunk_matrix):
+        dense = float(index.chunk_matrix[segment.chunk] @ query)
+    return max(dense, HEADING_FLOOR) if keyword >= 1.0 else dense
 
 
 def _quote_for_value(segment: Segment, service_id: str) -> str:
@@ -1224,6 +1357,47 @@ def _citation(c: _Candidate, chunk_id: str) -> CellCitation:
     return CellCitation(file=s.file, start_line=s.line, end_line=s.line, quote=s.quote, id=chunk_id)
 
 
+def _listings(index: _SegmentIndex, service_id: str, catalogue: Catalogue) -> tuple[list[tuple[Segment, set[str]]], set[str]]:
+    """Sentences listing which members of the service's family something applies to ("works for CLB and ALB"),
+    and the files that discuss the service itself; computed once per build and service."""
+    cached = index.listings.get(service_id)
+    if cached is not None:
+        return cached
+    parent = catalogue.services[service_id].parent
+    found: list[tuple[Segment, set[str]]] = []
+    if parent is not None:
+        members = {i: m for m in catalogue.children(parent) for i in catalogue.family(m)}
+        for p in sorted({p for i in members for p in index.by_service.get(i, ())}):
+            segment = index.segments[p]
+            listed = listed_members(segment.quote, members) if segment.kind == "prose" else None
+            if listed:
+                found.append((segment, listed))
+    own = set(catalogue.family(service_id))
+    counts: dict[str, int] = defaultdict(int)
+    for p in {p for i in own for p in index.by_service.get(i, ())}:
+        if own.intersection(index.segments[p].named):
+            counts[index.segments[p].file] += 1
+    index.listings[service_id] = (found, {f for f, n in counts.items() if n >= 3})
+    return index.listings[service_id]
+
+
+def _membership(index: _SegmentIndex, service_id: str, aspect: Aspect, catalogue: Catalogue) -> tuple[Conflict, Segment, Segment] | None:
+    """A membership conflict about this aspect for this service, with the two segments that disagree."""
+    listings, known_in = _listings(index, service_id, catalogue)
+    statements: dict[str, list[tuple[str, str, set[str]]]] = defaultdict(list)
+    by_text: dict[tuple[str, str], Segment] = {}
+    for segment, listed in listings:
+        topic = f"{segment.context} {segment.quote}"
+        if aspect.keyword_score(topic):
+            statements[segment.file].append((segment.quote, topic, listed))
+            by_text.setdefault((segment.file, segment.quote), segment)
+    found = membership_conflict(service_id, dict(statements), known_in) if statements else None
+    if found is None:
+        return None
+    conflict, text_a, text_b = found
+    return conflict, by_text[(conflict.file_a, text_a)], by_text[(conflict.file_b, text_b)]
+
+
 def _cell(
     display: str,
     service_id: str,
@@ -1231,6 +1405,7 @@ def _cell(
     aspect: Aspect,
     candidates: list[_Candidate],
     chunk_id: Callable[[int], str],
+    membership: tuple[Conflict, Segment, Segment] | None = None,
 ) -> Cell:
     chosen = _choose(candidates)
     if not chosen:
@@ -1243,11 +1418,16 @@ def _cell(
             if c.passes and c.attribution.strong:
                 evidence[c.segment.file].append(c.segment.text)
                 holders.setdefault((c.segment.file, c.segment.text), c)
-        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary)
+        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, aspect.strong_re)
         if conflict:
             # Both sides of the disagreement lead the citations, the rest follow.
             lead = [holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]]
             chosen = lead + [c for c in chosen if c not in lead]
+    if conflict is None and membership is not None:
+        conflict = membership[0]
+        lead = [_Candidate(segment, _Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]]
+        keys = {(c.segment.file, c.segment.line) for c in lead}
+        chosen = lead + [c for c in chosen if (c.segment.file, c.segment.line) not in keys]
     citations = [_citation(c, chunk_id(c.segment.chunk)) for c in chosen]
     quotes = list(dict.fromkeys(_quote_for_value(c.segment, service_id) for c in chosen))[:MAX_VALUE_QUOTES]
     if conflict:
@@ -1280,13 +1460,6 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
                 attributed.append((segment, attribution))
         per_service.append(attributed)
 
-    # Segments with no line vector of their own are embedded only when an aspect's words make them worth scoring.
-    to_embed = [
-        seg for attributed in per_service for seg, _ in attributed
-        if (seg.vector_row < 0 or seg.kind == "table") and any(a.keyword_score(seg.text) > 0 for a in aspect_defs)
-    ]
-    _segment_vectors(kb, index, to_embed)
-
     chunk_ids = [stored.chunk.id for stored in state.index.chunks]
     cells: list[Cell] = []
     for display, service, attributed in zip(displays, resolved, per_service):
@@ -1298,6 +1471,8 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
                     continue
                 if not informative(segment, aspect):
                     continue
-                candidates.append(_Candidate(segment, attribution, keyword, _dense(segment, query, matrix, index)))
-            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__))
+                figure = bool(aspect.figures) and keyword > 0 and bool(extract_figures(segment.text, aspect.figures))
+                candidates.append(_Candidate(segment, attribution, keyword, _dense(segment, query, matrix, index, keyword), figure))
+            membership = _membership(index, service.id, aspect, catalogue)
+            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership))
     return ComparisonTable(services=displays, aspects=aspect_names, cells=cells)
