@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 index: setup
-	$(BIN)/kb ingest --if-stale || test $$? -eq 1
+	$(BIN)/kb ingest || test $$? -eq 1
 
 run: setup index
 	@echo "API on http://127.0.0.1:8000 (docs at /docs), UI on http://127.0.0.1:8501"

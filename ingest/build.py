@@ -264,7 +264,7 @@ def build_index(
         current = _current_build_id(index_dir)
         _collect_garbage(index_dir, keep={b for b in (current,) if b})
 
-        fingerprint = notes_fingerprint(notes_dir)
+        fingerprint = build_fingerprint(notes_dir, max_tokens)
         notes: list[NoteFile] = []
         for path in note_paths(notes_dir):
             note = read_note(path)
@@ -321,7 +321,23 @@ def _current_build_id(index_dir: Path) -> str | None:
         return None
 
 
-def index_is_stale(notes_dir: Path, index_dir: Path, model_name: str) -> str | None:
+# Bump when chunking or tagging changes what a build holds, so `kb ingest` knows an old index is stale.
+PIPELINE_VERSION = 1
+
+
+def build_fingerprint(notes_dir: Path, max_tokens: int) -> dict:
+    """What a build depends on besides the model: the notes' bytes, the catalogue, the chunking settings."""
+    from kb.catalogue import catalogue_sha256
+
+    return {
+        "notes": notes_fingerprint(notes_dir),
+        "catalogue": catalogue_sha256(),
+        "chunk_max_tokens": max_tokens,
+        "pipeline": PIPELINE_VERSION,
+    }
+
+
+def index_is_stale(notes_dir: Path, index_dir: Path, model_name: str, max_tokens: int = 200) -> str | None:
     """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current."""
     from kb.index import read_manifest
 
@@ -332,6 +348,10 @@ def index_is_stale(notes_dir: Path, index_dir: Path, model_name: str) -> str | N
         return exc.message
     if manifest.get("model", {}).get("name") != model_name:
         return f"it was built with model {manifest.get('model', {}).get('name')!r}, not {model_name!r}"
-    if manifest.get("fingerprint") != notes_fingerprint(notes_dir):
+    built = manifest.get("fingerprint") or {}
+    current = build_fingerprint(notes_dir, max_tokens)
+    if built.get("notes") != current["notes"]:
         return "the notes changed since it was built"
+    if built != current:
+        return "the service catalogue or the chunking changed since it was built"
     return None

@@ -272,6 +272,13 @@ class Catalogue:
         return list(found)
 
 
+def catalogue_sha256() -> str:
+    """A hash of the catalogue data, so an index knows when its service tags are out of date."""
+    import hashlib
+
+    return hashlib.sha256(resources.files("kb").joinpath("data/services.json").read_bytes()).hexdigest()
+
+
 def load_catalogue(path: Path | str | None = None) -> Catalogue:
     """Read a catalogue from a JSON list of services; the shipped kb/data/services.json when no path is given."""
     if path is None:

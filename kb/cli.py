@@ -46,7 +46,7 @@ def _print_json(data) -> None:
 def ingest(
     notes: Optional[Path] = typer.Option(None, help="Notes directory (default: KB_NOTES_DIR or data/notes)."),
     index: Optional[Path] = typer.Option(None, help="Index directory (default: KB_INDEX_DIR or data/index)."),
-    if_stale: bool = typer.Option(False, "--if-stale", help="Do nothing when the index is current."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when nothing changed since the last build."),
     wait: bool = typer.Option(False, help="Wait for a rebuild that is already running instead of refusing."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -58,12 +58,15 @@ def ingest(
 
     settings = _settings(notes, index)
     try:
-        if if_stale:
-            reason = index_is_stale(settings.notes_dir, settings.index_dir, resolve_model(settings.model)[0])
+        if not force:
+            model_name = resolve_model(settings.model)[0]
+            reason = index_is_stale(settings.notes_dir, settings.index_dir, model_name, settings.chunk_max_tokens)
             if reason is None:
-                err.print(f"index at {settings.index_dir} is up to date")
+                err.print(f"index at {settings.index_dir} is up to date: nothing changed (use --force to rebuild anyway)")
+                if as_json:
+                    _print_json({"up_to_date": True, "reembedded": 0, "index_dir": str(settings.index_dir)})
                 return
-            err.print(f"rebuilding: {reason}", highlight=False)
+            err.print(f"building: {reason}", highlight=False)
         embedder = get_embedder(settings)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
