@@ -47,15 +47,13 @@ rate, 413 `ContentTooLarge` for a request body over the size limit, 503 `Overloa
 the model is busy for longer than the request timeout.
 """
 
-_RESPONSE_DOCS = {
-    "keys": {401: error_response("No API key, or one that is not valid")},
-    "rate": {429: error_response("Too many requests from this client: wait `Retry-After` seconds")},
-    "body": {413: error_response("The request body is over the size limit")},
-    "model": {503: error_response("No usable index, or the model stayed busy past the timeout (`Retry-After`)")},
-    "admin": {
-        401: error_response("No admin key, or one that is not valid"),
-        403: error_response("An ordinary API key, or admin routes are disabled (no admin key set)"),
-    },
+BODY_DOCS = {413: error_response("The request body is over the size limit")}
+RATE_DOCS = {429: error_response("Too many requests from this client: wait `Retry-After` seconds")}
+KEY_DOCS = {401: error_response("No API key, or one that is not valid")}
+BUSY_DOCS = {503: error_response("No usable index, or the model stayed busy past the timeout (`Retry-After`)")}
+ADMIN_DOCS = {
+    401: error_response("No admin key, or one that is not valid"),
+    403: error_response("An ordinary API key, or admin routes are disabled (no admin key set)"),
 }
 
 
@@ -94,27 +92,19 @@ def create_app(
     # `kb serve` checks); /docs and /openapi.json too, as they describe the API and hold no notes.
     limited = [Depends(rate_limit)] if access.limiter else []
     keyed = [Depends(require_api_key)] if access.keys_required else []
+    guarded, guarded_docs = [*limited, *keyed], {**BODY_DOCS, **(RATE_DOCS if limited else {}), **(KEY_DOCS if keyed else {})}
     # Search, ask and compare embed the query: they take a model slot, so a burst queues instead of piling up.
-    model = [Depends(model_slot, scope="function")]
-    for module, guards in (
-        (health, []),
-        (search, [*limited, *keyed, *model]),
-        (ask, [*limited, *keyed, *model]),
-        (compare, [*limited, *keyed, *model]),
-        (services, [*limited, *keyed]),
-        (admin, [*limited, *keyed, Depends(require_admin)]),
+    model = Depends(model_slot, scope="function")
+    for module, guards, docs in (
+        (health, [], {}),
+        (search, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
+        (ask, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
+        (compare, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
+        (services, guarded, guarded_docs),
+        (admin, [*guarded, Depends(require_admin)], {**guarded_docs, **ADMIN_DOCS}),
     ):
-        docs = {} if module is health else dict(_RESPONSE_DOCS["body"])
-        if limited and module is not health:
-            docs.update(_RESPONSE_DOCS["rate"])
-        if keyed and module is not health:
-            docs.update(_RESPONSE_DOCS["keys"])
-        if module in (search, ask, compare):
-            docs.update(_RESPONSE_DOCS["model"])
-        if module is admin:
-            docs.update(_RESPONSE_DOCS["admin"])
         app.include_router(module.router, dependencies=guards, responses=docs)
-    # Outermost first: the access log sees every answer, including a 413 or 422 from the body guard.
+    # The middleware added last is the outermost: the access log wraps the body guard and logs its 413s and 422s.
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog, access=access, log_queries=settings.log_queries)
     install_access_logging()

@@ -32,7 +32,7 @@ def start_reindex(request: Request, response: Response) -> ReindexJob:
     `GET /admin/reindex` says why.
     """
     job = _reindexer(request).start()
-    response.headers["Location"] = str(request.url_for("reindex_status"))
+    response.headers["Location"] = router.url_path_for("reindex_status")  # relative: no Host header echoed back
     return job
 
 
