@@ -56,7 +56,7 @@ NOT_IN_NOTES = "not in notes"
 
 # A segment passes when it matches the aspect's words and its line is at least this close to the aspect's query,
 # or when it is very close to the query without the words (the notes paraphrase).
-KEYWORD_GATE = 0.22
+KEYWORD_GATE = 0.18
 DENSE_GATE = 0.58
 KEYWORD_WEIGHT = 0.3
 FIGURE_BONUS = 0.25
@@ -154,11 +154,11 @@ ASPECTS: dict[str, Aspect] = {
                ("routing", "features", "routing rules")),
         Aspect("static IP", "static IP address or Elastic IP, fixed hostname",
                r"static (?:ip|host ?name)|elastic ip|\beip\b|fixed (?:ip|host ?name)|underlying ip",
-               r"host ?name|\bdns\b|ip address",
+               r"host ?name|\bdns\b",
                ("static ip address", "elastic ip", "fixed ip", "ip address")),
         Aspect("use case", "typical use case: what it is good for, when to use it, best suited workloads",
-               r"use ?cases?|used (?:for|in|to)|good for|great fit|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
-               r"\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
+               r"use ?cases?|good for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
+               r"used (?:for|in|to)|\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
                ("use cases", "usage", "when to use", "good for", "best for")),
         Aspect("health checks", "health checks: protocol, port and route used to check target health",
                r"health ?checks?|unhealthy|healthy", "", ("health check",)),
@@ -195,16 +195,19 @@ ASPECTS: dict[str, Aspect] = {
         Aspect("replication and high availability", "replication, read replicas, multi-AZ, automatic failover, high availability",
                r"replica|replicat|multi[- ]?az|failover|fail over|high(?:ly)? availab|standby",
                r"\bAZs?\b", ("replication", "high availability", "ha", "failover", "multi-az"), figures=("count",)),
-        Aspect("architecture and threading", "architecture: multi-threaded, sharding and partitioning of data across nodes",
-               r"multi[- ]?thread|thread|shard|partition|multi[- ]node|cluster mode|\bnodes?\b",
-               r"cluster", ("threading", "multi-threading", "architecture", "sharding")),
+        Aspect("sharding", "sharding and partitioning of data across several nodes, cluster mode",
+               r"shard|partition|multi[- ]node|cluster mode|\bnodes?\b", r"cluster",
+               ("partitioning", "clustering", "cluster mode", "architecture")),
+        Aspect("multi-threading", "multi-threaded or single-threaded architecture",
+               r"multi[- ]?thread|single[- ]?thread|\bthreads?\b", "", ("threading", "multithreading", "threads")),
         Aspect("security", "security: authentication, IAM, encryption at rest and in transit, TLS",
                r"\bauth|iam\b|encrypt|\bkms\b|\btls\b|\bssl\b|security group|password|token|access control|polic(?:y|ies)",
                r"secur", ("security", "auth", "authentication")),
         # S3 storage classes
         Aspect("availability", "availability percentage and availability SLA", r"availab|\b99\.\d+\s?%", "",
                ("availability sla",), figures=("percent",)),
-        Aspect("durability", "durability: eleven nines, 99.999999999 percent", r"durab|\b11 ?9|99\.9{5,}", "", (), figures=("percent",)),
+        Aspect("durability", "durability: how safe data is from loss, eleven nines, persisted or not",
+               r"durab|\b11 ?9|99\.9{5,}", r"persist|data loss|lose data|\blost\b", (), figures=("percent",)),
         Aspect("availability zones", "number of availability zones the data is stored in: one zone or at least three",
                r"\bAZs?\b|availability zones?|one zone|single (?:az|zone)|>= ?3|\bmulti[- ]az",
                "", ("azs", "zones", "number of azs", "resilience")),
@@ -261,7 +264,7 @@ FAMILY_ASPECTS: dict[str, tuple[str, ...]] = {
     "load balancers": ("OSI layer", "protocols", "routing features", "static IP", "health checks", "sticky sessions", "use case"),
     "storage classes": ("availability", "durability", "availability zones", "minimum storage duration", "retrieval", "storage cost", "use case"),
     "purchasing options": ("discount", "commitment", "interruption", "payment options", "use case"),
-    "caches": ("data model", "persistence", "replication and high availability", "architecture and threading", "backup and snapshots", "security", "use case"),
+    "caches": ("data model", "persistence", "replication and high availability", "sharding", "multi-threading", "backup and snapshots", "use case"),
     "storage": ("storage type", "access and attachment", "availability and durability", "size and performance", "backup and snapshots", "pricing", "use case"),
     "databases": ("data model", "scaling", "replication and high availability", "backup and snapshots", "performance", "pricing", "use case"),
     "monitoring": ("what it records", "retention", "alarms and actions", "scope", "integration", "use case"),
@@ -620,17 +623,25 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
         columns[0] = None
     segments: list[Segment] = []
     if len({c for c in columns if c}) >= 2:
+        service_columns = [i for i, c in enumerate(columns) if c]
         for row in rows[1:]:
             cells = _cells(row.text)
             label = _clean(row.text[slice(*cells[0])]) if columns[0] is None else ""
+            filled = [i for i in service_columns if i < len(cells) and _WORD.search(_clean(row.text[slice(*cells[i])]) or "") or
+                      i < len(cells) and re.search(r"\d", row.text[slice(*cells[i])])]
+            # A Notion export writes a cell merged across the row into its first column and leaves the others empty
+            # ("Durability  99.999999999% (11 9's)" for every S3 class).
+            spans_row = len(service_columns) >= 3 and filled == service_columns[:1]
             for index, (s, e) in enumerate(cells):
                 service_id = columns[index] if index < len(columns) else None
                 if service_id is None:
                     continue
+                targets = [(columns[i], "") for i in service_columns] if spans_row else [(service_id, names[index])]
                 shared = columns.count(service_id) > 1
                 for qs, qe in _cell_items(row.text, s, e):
-                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label,
-                                            row.vector_row, names[index], shared))
+                    for target, column in targets:
+                        segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (target,), (), label,
+                                                row.vector_row, column, shared))
         return segments
     row_services = [_resolve_header(row.text[slice(*_cells(row.text)[0])], context, catalogue) for row in rows[1:]]
     if len({r for r in row_services if r}) >= 2:
@@ -648,6 +659,34 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
     return None
 
 
+def _related(service_id: str, heading_subject: tuple[str, ...], catalogue: Catalogue) -> bool:
+    """True when a heading names nothing, or names the service, its family or a member of its family."""
+    if not heading_subject:
+        return True
+    lineage = _ancestors(service_id, catalogue) | {service_id}
+    for heading_id in heading_subject:
+        if heading_id in lineage or service_id in catalogue.family(heading_id):
+            return True
+        if catalogue.services[heading_id].parent is not None and catalogue.services[heading_id].parent in lineage:
+            return True
+    return False
+
+
+def _lone_bullets(lines: list[NoteLine]) -> set[int]:
+    """Positions of bullets with no bullet on the non-blank lines just before and after them (used as sub-headings)."""
+    filled = [i for i, line in enumerate(lines) if line.text.strip()]
+    is_bullet = {i: bool(_BULLET.match(lines[i].text)) for i in filled}
+    alone = set()
+    for k, i in enumerate(filled):
+        if not is_bullet[i]:
+            continue
+        before = k > 0 and is_bullet[filled[k - 1]]
+        after = k + 1 < len(filled) and is_bullet[filled[k + 1]]
+        if not before and not after:
+            alone.add(i)
+    return alone
+
+
 def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None = None) -> list[Segment]:
     """Every quotable segment of one note file, with the services it names and the services it inherits."""
     catalogue = catalogue or get_catalogue()
@@ -660,10 +699,12 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
     bullets: list[tuple[int, tuple[str, ...]]] = []
     previous_path: tuple[str, ...] | None = None
     paragraph_line = ""
+    lead_subject: tuple[str, ...] = ()
+    alone = _lone_bullets(lines)
     for position, line in enumerate(lines):
         if line.heading_path != previous_path:
             heading_subject = _heading_subject(line.heading_path, catalogue)
-            paragraph_subject, bullets = (), []
+            paragraph_subject, bullets, lead_subject = (), [], ()
             paragraph_line = ""
             previous_path = line.heading_path
         context = f"{line.heading_path[-1] if line.heading_path else ''} {paragraph_line}".strip()
@@ -673,10 +714,10 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         if position in block_of:
             block = block_of[position]
             if block[0] == position:
-                context = tuple(dict.fromkeys(
+                header_context = tuple(dict.fromkeys(
                     i for s in paragraph_subject + heading_subject for i in (s, *sorted(_ancestors(s, catalogue)))
                 ))
-                table_rows[position] = _table_segments(file, lines, block, context, catalogue)
+                table_rows[position] = _table_segments(file, lines, block, header_context, catalogue)
             table = table_rows.get(block[0])
             if table is not None:
                 if block[0] == position:
@@ -692,9 +733,11 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         if bullet:
             while bullets and bullets[-1][0] >= indent:
                 bullets.pop()
-        elif bullets and indent <= bullets[0][0]:
-            bullets = []
-        inherited = bullets[-1][1] if bullets else (paragraph_subject or heading_subject)
+        else:
+            lead_subject = ()  # the list a "Target Groups:" line introduced has ended
+            if bullets and indent <= bullets[0][0]:
+                bullets = []
+        inherited = bullets[-1][1] if bullets else (lead_subject or paragraph_subject or heading_subject)
         running = inherited
         line_named: list[str] = []
         for s, e in _split_sentences(text):
@@ -708,12 +751,18 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                 line_named.extend(n for n in named if n not in line_named)
         opener = leading_service(text)
         title = _is_short_title(text, bool(bullet))
-        if bullet and title:
-            # "- Kinesis Data Streams:" heads the flat bullets after it, not only deeper ones
+        if bullet and (title or opener is not None and position in alone):
+            # "- Kinesis Data Streams:" heads the flat bullets after it, and a lone "- **S3 Standard-IA**" between
+            # paragraphs heads the paragraph after it, not only deeper bullets
             paragraph_subject, bullets, paragraph_line = ((opener,) if opener else tuple(line_named)), [], text.strip()
         elif bullet and opener is not None:
             bullets.append((indent, (opener,)))
-        elif opener is not None:
+        elif not bullet and title and text.rstrip().endswith(":"):
+            # "Target Groups:" heads the list under it; the paragraph after the list is the section's again
+            lead_subject = (opener,) if opener is not None else tuple(line_named)
+        elif opener is not None and (title or _related(opener, heading_subject, catalogue)):
+            # "sqs fifo queue - ..." under "SQS, SNS, Kinesis" heads what follows; "AWS Config has a rule ..." in a
+            # section about ACM speaks for its own line only
             paragraph_subject, paragraph_line = (opener,), text.strip()
         elif title and line_named:
             paragraph_subject, bullets, paragraph_line = tuple(line_named), [], text.strip()
@@ -805,6 +854,15 @@ def _owner(compared: tuple[str, ...], service_id: str) -> tuple[str | None, str]
     return None, ""
 
 
+def _names_a_sibling(named: tuple[str, ...], service_id: str) -> bool:
+    catalogue = get_catalogue()
+    parent = catalogue.services[service_id].parent
+    if parent is None:
+        return False
+    own = set(catalogue.family(service_id))
+    return any(n not in own and parent in _ancestors(n, catalogue) for n in named if n in catalogue.services)
+
+
 def _top_level(service_ids: tuple[str, ...]) -> set[str]:
     catalogue = get_catalogue()
     tops = set()
@@ -857,8 +915,9 @@ def _attribute(segment: Segment, service_id: str, compared: tuple[str, ...]) -> 
         if subject_for:
             return None  # "Kinesis can hold messages for 24 hrs ... unlike SQS" is about Kinesis, not SQS
         return _Attribution(0.7 * factor, False)
-    if others_named or any(n in subject_ids for n in segment.named):
-        # it names another compared service, or the other service it inherits ("lambda ..." under "lambda + sqs")
+    if others_named or any(n in subject_ids for n in segment.named) or _names_a_sibling(segment.named, service_id):
+        # it names another compared service, the other service it inherits ("lambda ..." under "lambda + sqs"),
+        # or another member of the service's family ("S3 Glacier storage classes ..." under "S3 One Zone-IA")
         return _Attribution(0.5 * factor, False)
     if len(set(subject_for)) > 1 or len(_top_level(tuple(subject_ids))) > 1:
         return _Attribution(0.75 * factor, False)
@@ -1307,6 +1366,10 @@ def _dense(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: _Segm
     such as a heading: the passage it heads, and no less than HEADING_FLOOR when it holds the aspect's words).
 
     Segments are not embedded one by one: on a CPU that would cost seconds per table; the line vectors are built."""
+    if segment.kind == "table":
+        # a row's vector mixes every column; the cell's own words (and its row's name) are the telling part
+        dense = float(matrix[segment.vector_row] @ query) if segment.vector_row >= 0 else 0.0
+        return max(dense, HEADING_FLOOR) if keyword >= 1.0 else dense
     if segment.vector_row >= 0:
         return float(matrix[segment.vector_row] @ query)
     dense = 0.0
@@ -1467,6 +1530,8 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
             candidates = []
             for segment, attribution in attributed:
                 keyword = aspect.keyword_score(segment.text)
+                if keyword == 0 and segment.context and aspect.keyword_score(segment.context) == 1.0:
+                    keyword = 0.5  # "This works for ALB and NLB." under "ELB Sticky Sessions"
                 if keyword == 0 and (segment.vector_row < 0 or segment.kind == "table"):
                     continue
                 if not informative(segment, aspect):
