@@ -57,6 +57,7 @@ NOT_IN_NOTES = "not in notes"
 # A segment passes when it matches the aspect's words and its line is at least this close to the aspect's query,
 # or when it is very close to the query without the words (the notes paraphrase).
 KEYWORD_GATE = 0.18
+WEAK_KEYWORD_GATE = 0.3  # a looser word of the aspect needs a line closer to its query
 DENSE_GATE = 0.58
 KEYWORD_WEIGHT = 0.3
 FIGURE_BONUS = 0.25
@@ -157,7 +158,7 @@ ASPECTS: dict[str, Aspect] = {
                r"host ?name|\bdns\b",
                ("static ip address", "elastic ip", "fixed ip", "ip address")),
         Aspect("use case", "typical use case: what it is good for, when to use it, best suited workloads",
-               r"use ?cases?|good for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
+               r"^\W*(?:it|they)\b[\w' ]{0,12}\bused (?:for|in|to)\b|use ?cases?|good for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
                r"used (?:for|in|to)|\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
                ("use cases", "usage", "when to use", "good for", "best for")),
         Aspect("health checks", "health checks: protocol, port and route used to check target health",
@@ -346,15 +347,25 @@ def resolve_aspect(text: str) -> Aspect:
     words = key.split()
     if not words:
         raise BadQuery(f"The aspect {text!r} has no words in it.")
-    alternatives = [_FREE_WORD_PATTERNS[w] for w in words if w in _FREE_WORD_PATTERNS]
-    for word in words:
-        if word in _STOP_WORDS or len(word) < 3:
-            continue
-        stem = _crude_stem(word)
-        alternatives.append(rf"\b{re.escape(stem)}\w*")
-    if not alternatives:
-        alternatives = [re.escape(key)]
-    return Aspect(name=text.strip(), query=text.strip(), strong="|".join(f"(?:{a})" for a in alternatives))
+    content = [w for w in words if w not in _STOP_WORDS and len(w) >= 3] or words
+    stems = [rf"\b{re.escape(_crude_stem(w))}\w*" for w in content]
+    # All of the user's words make a telling match ("cold start" needs both); one of them, a loose one.
+    strong = "".join(f"(?=.*?{stem})" for stem in stems) + ".*"
+    known = [_FREE_WORD_PATTERNS[w] for w in words if w in _FREE_WORD_PATTERNS]
+    if known:
+        strong = "|".join(f"(?:{a})" for a in [*known, strong])
+    weak = "|".join(stem for stem in stems) if len(stems) > 1 else ""
+    name = " ".join(text.split())
+    figures = tuple(dimension for dimension, cue in _FIGURE_CUES.items() if any(cue.fullmatch(w) for w in words))
+    return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures)
+
+
+# Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
+_FIGURE_CUES = {
+    "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window|interval"),
+    "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
+    "percent": re.compile(r"availability|durability|sla|uptime"),
+}
 
 
 _STOP_WORDS = frozenset("the and for with how what when which does do are is its per of to in on a an or vs".split())
@@ -672,6 +683,10 @@ def _related(service_id: str, heading_subject: tuple[str, ...], catalogue: Catal
     return False
 
 
+# "- **Spot Instances:** short workloads ..." defines a term: in Notion exports it heads the lines after it.
+_COLON_LEAD = re.compile(r"^\s*(?:[-*+•]\s+)+\**[^:*()]{1,60}?\**\s*(?:\([^)]{0,30}\)\s*)?\**:")
+
+
 def _lone_bullets(lines: list[NoteLine]) -> set[int]:
     """Positions of bullets with no bullet on the non-blank lines just before and after them (used as sub-headings)."""
     filled = [i for i, line in enumerate(lines) if line.text.strip()]
@@ -751,7 +766,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                 line_named.extend(n for n in named if n not in line_named)
         opener = leading_service(text)
         title = _is_short_title(text, bool(bullet))
-        if bullet and (title or opener is not None and position in alone):
+        if bullet and (title or opener is not None and (position in alone or _COLON_LEAD.match(text))):
             # "- Kinesis Data Streams:" heads the flat bullets after it, and a lone "- **S3 Standard-IA**" between
             # paragraphs heads the paragraph after it, not only deeper bullets
             paragraph_subject, bullets, paragraph_line = ((opener,) if opener else tuple(line_named)), [], text.strip()
@@ -875,7 +890,8 @@ def _top_level(service_ids: tuple[str, ...]) -> set[str]:
 @dataclass(frozen=True)
 class _Attribution:
     strength: float
-    strong: bool  # the segment is about this service, not a passing mention (its figures count for conflicts)
+    strong: bool  # says it of this service itself (not of a variant, not in passing): its figures are compared
+    direct: bool = True  # about this service or one of its variants, not a passing mention or a shared passage
 
 
 def _attribute(segment: Segment, service_id: str, compared: tuple[str, ...]) -> _Attribution | None:
@@ -908,19 +924,19 @@ def _attribute(segment: Segment, service_id: str, compared: tuple[str, ...]) -> 
         if service_id in subject_for or not subject_ids or any(s in lineage for s in subject_ids):
             if opener is None and len(_top_level(tuple(subject_ids))) > 1:
                 # under "DynamoDB Integration with S3", "Export to S3 ..." is about both, and not mainly S3
-                return _Attribution(0.8 * factor, False)
+                return _Attribution(0.8 * factor, False, False)
             return _Attribution(1.0 * factor, itself)
         if not subject_for and segment.kind == "heading":
             return _Attribution(1.0 * factor, itself)
         if subject_for:
             return None  # "Kinesis can hold messages for 24 hrs ... unlike SQS" is about Kinesis, not SQS
-        return _Attribution(0.7 * factor, False)
+        return _Attribution(0.7 * factor, False, False)
     if others_named or any(n in subject_ids for n in segment.named) or _names_a_sibling(segment.named, service_id):
         # it names another compared service, the other service it inherits ("lambda ..." under "lambda + sqs"),
         # or another member of the service's family ("S3 Glacier storage classes ..." under "S3 One Zone-IA")
-        return _Attribution(0.5 * factor, False)
+        return _Attribution(0.5 * factor, False, False)
     if len(set(subject_for)) > 1 or len(_top_level(tuple(subject_ids))) > 1:
-        return _Attribution(0.75 * factor, False)
+        return _Attribution(0.75 * factor, False, False)
     return _Attribution(0.9 * factor, itself)
 
 
@@ -1045,7 +1061,24 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
             elif re.search(r"\bto\s*$", before) and re.search(rf"{_NUMBER}\s?\w*\s+to\s*$", text[max(0, match.start() - 30) : match.start()]):
                 role = "max"
             figures.append(Figure(dimension, role, low, written))
-    return figures
+    return _pair_ranges(text, figures)
+
+
+def _pair_ranges(text: str, figures: list[Figure]) -> list[Figure]:
+    """"128 MB – 3008 MB", "128MB to 3TB": two plain figures joined by a dash or "to" are a minimum and a maximum."""
+    out = list(figures)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if a.dimension != b.dimension or a.role not in ("value", "min") or b.role not in ("value", "max"):
+            continue
+        start, end = text.find(a.text), text.find(b.text)
+        if start < 0 or end < 0:
+            continue
+        between = text[start + len(a.text) : end]
+        if re.fullmatch(r"\s*(?:-|–|—|to)\s*", between):
+            out[i] = Figure(a.dimension, "min", a.value, a.text)
+            out[i + 1] = Figure(b.dimension, "max", b.value, b.text)
+    return out
 
 
 def _same(a: float, b: float) -> bool:
@@ -1286,7 +1319,11 @@ class _Candidate:
 
     @property
     def passes(self) -> bool:
-        return (self.keyword > 0 and self.dense >= KEYWORD_GATE) or self.dense >= DENSE_GATE
+        if self.keyword >= 1.0:
+            return self.dense >= KEYWORD_GATE
+        if self.keyword > 0:
+            return self.dense >= WEAK_KEYWORD_GATE
+        return self.dense >= DENSE_GATE
 
 
 def resolve_service(name: str, catalogue: Catalogue | None = None) -> Service:
@@ -1392,7 +1429,8 @@ def _quote_for_value(segment: Segment, service_id: str) -> str:
 def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
     """The cell's evidence: each file's best passing segments, most specific (strongly attributed, best scored) first."""
     passing = sorted((c for c in candidates if c.passes), key=lambda c: -c.score)
-    if not passing:
+    if not any(c.attribution.direct for c in passing):
+        # only passing mentions and passages shared by several services: nothing says it of this one
         return []
     best = passing[0].score
     per_file: dict[str, int] = defaultdict(int)
@@ -1404,14 +1442,14 @@ def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
             continue
         if c.score < best * RELATIVE_KEEP:
             continue
-        if per_file[c.segment.file] >= 1 and c.score < best * SECOND_IN_FILE:
-            continue  # a second citation from the same file only when it is nearly as good
+        if (per_file[c.segment.file] >= 1 or not c.attribution.direct) and c.score < best * SECOND_IN_FILE:
+            continue  # a second citation from a file, or a passing mention, only when it is nearly as good
         seen.add(key)
         per_file[c.segment.file] += 1
         chosen.append(c)
         if len(chosen) == MAX_CITATIONS:
             break
-    chosen.sort(key=lambda c: (not c.attribution.strong, -c.score))
+    chosen.sort(key=lambda c: (not c.attribution.direct, not c.attribution.strong, -c.score))
     return chosen
 
 
