@@ -90,6 +90,7 @@ class ApiClient:
         *,
         timeout: float = READ_TIMEOUT_S,
         slow_timeout: float = SLOW_READ_TIMEOUT_S,
+        api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -99,7 +100,7 @@ class ApiClient:
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT_S),
             transport=transport,
-            headers={"accept": "application/json"},
+            headers={"accept": "application/json", **({"X-API-Key": api_key} if api_key else {})},
         )
 
     def close(self) -> None:

@@ -56,11 +56,12 @@ CSS = """
 .kb-compare tbody th { font-weight:600; background:rgba(128,128,128,.04); }
 .kb-compare thead th:first-child { width:13%; }
 .kb-missing { opacity:.45; font-style:italic; }
+.kb-part + .kb-part { margin-top:.35rem; padding-top:.35rem; border-top:1px dotted rgba(128,128,128,.3); }
 .kb-conflict { background:rgba(255,75,75,.07); }
 .kb-flag { font-weight:600; color:#c2410c; }
 .kb-reason { display:block; font-size:.82rem; opacity:.75; margin-top:.25rem; }
-.kb-sources { font-size:.88rem; padding-left:0; list-style:none; }
-.kb-sources li { margin:.2rem 0; }
+.st-key-kb-sources { gap:.1rem; }
+.st-key-kb-sources .kb-source { font-size:.9rem; }
 </style>
 """
 
@@ -252,6 +253,14 @@ def abstention_html(answer: Answer, scope: str = "") -> str:
     )
 
 
+def quote_html(quote: str) -> str:
+    """A quoted sentence; a `**` left over from bold text cut in the middle is dropped, not shown."""
+    text = " ".join(quote.split())
+    if text.count("**") % 2:
+        text = text.replace("**", "")
+    return inline_html(text)
+
+
 def footnotes_html(answer: Answer) -> str:
     """`[1] aws-developer-notes.md:1261 — “4 days message retention”`, one line a citation."""
     items = []
@@ -260,7 +269,7 @@ def footnotes_html(answer: Answer) -> str:
         items.append(
             f'<li><a class="kb-ref" href="#{anchor_id("p", c.id)}">{c.n}</a> '
             f'<span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
-            + (f' <span class="kb-quote">— “{inline_html(quote)}”</span>' if quote else "")
+            + (f' <span class="kb-quote">— “{quote_html(quote)}”</span>' if quote else "")
             + "</li>"
         )
     return f'<ul class="kb-footnotes">{"".join(items)}</ul>' if items else ""
@@ -361,9 +370,47 @@ def sources(table: ComparisonTable) -> list[tuple[int, CellCitation]]:
 NOT_IN_NOTES = "—  not in notes"
 
 
+def aspect_title(aspect: str) -> str:
+    """`retention` -> `Retention`, leaving `TTL` and `SQS FIFO` alone."""
+    return aspect[:1].upper() + aspect[1:]
+
+
+def cell_parts(cell: Cell) -> list[tuple[str, list[CellCitation]]]:
+    """A value joined from several quotes (`a / b`) as its parts, each with the citation that quotes it.
+
+    Citations that quote none of the parts go with the last part, so no source is lost.
+    """
+    parts = [part for part in cell.value.split(" / ") if part.strip()] or [cell.value]
+    unused = _distinct(cell.citations)
+    paired: list[tuple[str, list[CellCitation]]] = []
+    for part in parts:
+        words = _plain(part)
+        quotes = [(c, _plain(c.quote)) for c in unused]
+        match = next((c for c, q in quotes if q == words), None) or next(
+            (c for c, q in quotes if q and (f" {q} " in f" {words} " or f" {words} " in f" {q} ")), None
+        )
+        if match is not None:
+            unused.remove(match)
+        paired.append((part, [match] if match else []))
+    paired[-1][1].extend(unused)
+    return paired
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("**", "").replace("`", "").split()).lower()
+
+
 def comparison_html(table: ComparisonTable, names: Mapping[str, str]) -> str:
-    """One column per service, one row per aspect; values escaped, footnotes link to the sources list."""
+    """One column per service, one row per aspect; values escaped, each quote followed by the footnote of its source."""
     numbers = number_sources(table)
+
+    def refs(citations: Iterable[CellCitation]) -> str:
+        return "".join(
+            f'<a class="kb-ref kb-mark" href="#{anchor_id("src", numbers[source_key(c)])}" '
+            f'title="{esc(location(c.file, c.start_line, c.end_line))}">{numbers[source_key(c)]}</a>'
+            for c in citations
+        )
+
     head = "".join(f"<th>{esc(names.get(s, s))}</th>" for s in table.services)
     rows = []
     for aspect in table.aspects:
@@ -373,25 +420,20 @@ def comparison_html(table: ComparisonTable, names: Mapping[str, str]) -> str:
             if cell is None or cell.status == "not_in_notes":
                 cells.append(f'<td><span class="kb-missing">{esc(NOT_IN_NOTES)}</span></td>')
                 continue
-            refs = "".join(
-                f'<sup><a class="kb-ref" href="#{anchor_id("src", numbers[source_key(c)])}" '
-                f'title="{esc(location(c.file, c.start_line, c.end_line))}">{numbers[source_key(c)]}</a></sup>'
-                for c in _distinct(cell.citations)
-            )
-            value = esc(cell.value)
+            value = "".join(f'<div class="kb-part">{inline_html(part)} {refs(cites)}</div>' for part, cites in cell_parts(cell))
             if cell.status == "conflict":
                 reason = f'<span class="kb-reason">{esc(cell.conflict_reason)}</span>' if cell.conflict_reason else ""
                 where = "".join(
-                    f'<span class="kb-reason">{esc(location(c.file, c.start_line, c.end_line))}: “{esc(" ".join(c.quote.split()))}”</span>'
+                    f'<span class="kb-reason">{esc(location(c.file, c.start_line, c.end_line))}: “{quote_html(c.quote)}”</span>'
                     for c in _distinct(cell.citations)
                 )
                 cells.append(
-                    f'<td class="kb-conflict"><span class="kb-flag" title="the notes disagree">⚠ conflict</span> '
-                    f"{value} {refs}{reason}{where}</td>"
+                    f'<td class="kb-conflict"><span class="kb-flag" title="the notes disagree">⚠ conflict</span>'
+                    f"{value}{reason}{where}</td>"
                 )
             else:
-                cells.append(f"<td>{value} {refs}</td>")
-        rows.append(f'<tr><th scope="row">{esc(aspect)}</th>{"".join(cells)}</tr>')
+                cells.append(f"<td>{value}</td>")
+        rows.append(f'<tr><th scope="row">{esc(aspect_title(aspect))}</th>{"".join(cells)}</tr>')
     return (
         '<table class="kb-compare"><thead><tr><th>Aspect</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -412,22 +454,27 @@ def source_line_html(n: int, citation: CellCitation) -> str:
     """`[3] aws-saa-notes.txt:2210-2212 — “quote”`, with the anchor the table's footnotes jump to."""
     quote = " ".join(citation.quote.split())
     return (
-        f'<div id="{anchor_id("src", n)}"><span class="kb-ref">{n}</span> '
+        f'<div class="kb-source" id="{anchor_id("src", n)}"><span class="kb-ref">{n}</span> '
         f'<span class="kb-loc">{esc(location(citation.file, citation.start_line, citation.end_line))}</span>'
-        + (f' <span class="kb-quote">— “{esc(quote)}”</span>' if quote else "")
+        + (f' <span class="kb-quote">— “{quote_html(quote)}”</span>' if quote else "")
         + "</div>"
     )
 
 
 def _cell_text(cell: Cell | None, numbers: Mapping[SourceKey, int], *, markers: bool) -> str:
+    """A cell as one line of text; with markers, each quoted part is followed by its [n]."""
     if cell is None or cell.status == "not_in_notes":
         return "not in notes"
-    marks = [numbers[source_key(c)] for c in _distinct(cell.citations)]
-    value = " ".join(cell.value.split())
-    if cell.status == "conflict":
-        value = f"⚠ conflict: {value}" + (f" ({' '.join(cell.conflict_reason.split())})" if cell.conflict_reason else "")
     if markers:
-        return value + "".join(f" [{n}]" for n in marks)
+        parts = [
+            " ".join(part.split()) + "".join(f" [{numbers[source_key(c)]}]" for c in cites) for part, cites in cell_parts(cell)
+        ]
+        value = " / ".join(parts)
+    else:
+        value = " ".join(cell.value.split())
+    if cell.status == "conflict":
+        reason = f" ({' '.join(cell.conflict_reason.split())})" if cell.conflict_reason else ""
+        return f"⚠ conflict: {value}{reason}"
     return value
 
 
@@ -441,7 +488,7 @@ def comparison_markdown(table: ComparisonTable, names: Mapping[str, str]) -> str
     header = "| Aspect | " + " | ".join(cell(names.get(s, s)) for s in table.services) + " |"
     rule = "|---" * (len(table.services) + 1) + "|"
     rows = [
-        "| " + cell(aspect) + " | "
+        "| " + cell(aspect_title(aspect)) + " | "
         + " | ".join(cell(_cell_text(cell_at(table, s, aspect), numbers, markers=True)) for s in table.services)
         + " |"
         for aspect in table.aspects
@@ -464,7 +511,7 @@ def comparison_csv(table: ComparisonTable, names: Mapping[str, str]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["aspect", *(names.get(s, s) for s in table.services)])
     for aspect in table.aspects:
-        row = [aspect]
+        row = [aspect_title(aspect)]
         for service in table.services:
             cell = cell_at(table, service, aspect)
             text = _cell_text(cell, numbers, markers=False)

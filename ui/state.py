@@ -18,7 +18,10 @@ def api() -> ApiClient:
     """The session's client for KB_API_URL (a test may put its own in st.session_state["api_client"])."""
     client = st.session_state.get(CLIENT_KEY)
     if client is None:
-        client = ApiClient(get_settings().api_url)
+        settings = get_settings()
+        # When the API wants keys (KB_API_KEYS), the UI, started with the same settings, presents the first one.
+        api_key = next((key.strip() for key in settings.api_keys.split(",") if key.strip()), None)
+        client = ApiClient(settings.api_url, api_key=api_key)
         st.session_state[CLIENT_KEY] = client
     return client
 

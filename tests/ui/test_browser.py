@@ -58,6 +58,7 @@ def save_screenshot(driver, name: str) -> Path:
         "return Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
     )
     driver.set_window_size(1440, min(max(height + 40, 1000), 6000))
+    driver.execute_script("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
     time.sleep(0.5)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -96,6 +97,9 @@ def test_ask_shows_the_answer_and_its_citations(servers, browser, figures):
         assert f"{citation['file']}:{citation['start_line']}" in page
     assert browser.find_elements(By.CSS_SELECTOR, ".kb-hit"), "no highlighted cited line"
     assert "Traceback" not in page
+    # The first cited passage, read in place: its expander fetches /passages/{id} and shows the lines around it.
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="stExpander"] summary').click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".kb-muted"), 60, "the surrounding lines")
     path = save_screenshot(browser, "ask")
     assert path.stat().st_size > 10_000
 
@@ -105,14 +109,12 @@ def test_compare_shows_sqs_sns_and_kinesis_side_by_side(servers, browser):
 
     _, ui_url = servers
     browser.get(ui_url + "/compare")
-    button = wait_for(
-        browser,
-        lambda d: [b for b in d.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Compare"],
-        60,
-        "the Compare button",
-    )[0]
-    chosen = browser.find_element(By.CSS_SELECTOR, '[data-testid="stMultiSelect"]').text
+    chosen = wait_for(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stMultiSelect"]'), 60, "the service picker"
+    )[0].text
     assert all(name in chosen for name in ("SQS", "SNS", "Kinesis")), chosen
+    button = browser.find_element(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button')
+    assert button.text.strip() == "Compare"
     button.click()
     table = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.kb-compare"), 180, "the comparison table")[0]
     headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]

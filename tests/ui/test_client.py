@@ -83,3 +83,15 @@ def test_an_answer_in_an_unknown_shape_is_an_api_error(make_client):
         make_client(lambda r: httpx.Response(200, json={"question": "q"})).ask("q")
     with pytest.raises(ApiError, match="not JSON"):
         make_client(lambda r: httpx.Response(200, text="<html>")).health()
+
+
+def test_an_api_key_is_sent_as_x_api_key():
+    seen = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-api-key"))
+        return httpx.Response(401, json={"detail": "A valid API key is required.", "error": "Unauthorized"})
+
+    with pytest.raises(ApiError, match="valid API key") as caught:
+        ApiClient(FAKE_URL, api_key="s3cret", transport=httpx.MockTransport(record)).services()
+    assert seen == ["s3cret"] and caught.value.status == 401

@@ -141,7 +141,7 @@ def test_comparison_markdown_is_a_table_with_sources():
     lines = out.splitlines()
     assert lines[0] == "# SQS vs Kinesis"
     assert "| Aspect | SQS | Kinesis |" in lines and "|---|---|---|" in lines
-    assert "| Retention | ⚠ conflict: 4 days (notes disagree) [1] [2] | not in notes |" in lines
+    assert "| Retention | ⚠ conflict: 4 days [1] [2] (notes disagree) | not in notes |" in lines
     assert "| Order | best \\| effort [1] | not in notes |" in lines
     assert "- [1] n.md:3-4 — “shards | partitions”" in lines
 
@@ -153,3 +153,26 @@ def test_comparison_csv_has_a_row_per_aspect_and_sources_per_cell():
         ["Retention", "⚠ conflict: 4 days (notes disagree) (n.md:3-4; m.txt:9)", "not in notes"],
         ["Order", "best | effort (n.md:3-4)", "not in notes"],
     ]
+
+
+def test_a_value_joined_from_quotes_gets_a_footnote_per_quote():
+    first = CellCitation(file="a.md", start_line=1, end_line=1, quote="4 days  retention")
+    second = CellCitation(file="b.md", start_line=2, end_line=2, quote="up to 14 days")
+    extra = CellCitation(file="c.md", start_line=3, end_line=3, quote="not in the value")
+    cell = Cell(service="sqs", aspect="retention", value="up to 14 days / 4 days retention", status="found",
+                citations=[first, second, extra])
+    assert render.cell_parts(cell) == [("up to 14 days", [second]), ("4 days retention", [first, extra])]
+    table = ComparisonTable(services=["sqs"], aspects=["retention"], cells=[cell])
+    assert "| Retention | up to 14 days [2] / 4 days retention [1] [3] |" in render.comparison_markdown(table, {})
+
+
+def test_a_quote_inside_a_labelled_part_still_finds_its_part():
+    quote = CellCitation(file="a.md", start_line=1, end_line=1, quote="Ordering at the **shard** level")
+    cell = Cell(service="kds", aspect="ordering", value="Kinesis: Ordering at the shard level / 4 days", status="found",
+                citations=[quote])
+    assert render.cell_parts(cell) == [("Kinesis: Ordering at the shard level", [quote]), ("4 days", [])]
+
+
+def test_a_quote_cut_inside_bold_text_shows_no_stray_asterisks():
+    assert render.quote_html("Shard** - the fundamental  unit") == "Shard - the fundamental unit"
+    assert render.quote_html("the **persisted** message") == "the <strong>persisted</strong> message"

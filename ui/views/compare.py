@@ -59,21 +59,25 @@ def show_table(table: ComparisonTable, names: dict[str, str]) -> None:
     if not sources:
         return
     st.markdown("##### Sources")
-    for n, citation in sources:
-        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.html(render.source_line_html(n, citation), width="content")
-            if not citation.id:
-                continue
-            lines = st.popover("lines", key=f"src-{n}-{citation.id}", on_change="rerun", type="tertiary", icon=":material/notes:")
-        if lines.open:
-            marks = {line: [n] for line in range(citation.start_line, citation.end_line + 1)}
-            with lines:
-                try:
-                    context = passage_context(citation.id, CONTEXT_LINES)
-                except ApiError as exc:
-                    show_error(exc, "Could not load the lines")
-                else:
-                    st.html(render.passage_head_html(context.passage) + render.context_html(context, marks))
+    with st.container(key="kb-sources"):
+        for n, citation in sources:
+            with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
+                # The button first, so the buttons line up however long the quote is.
+                lines = st.popover(
+                    "lines", key=f"src-{n}-{citation.id or 'none'}", on_change="rerun", type="tertiary",
+                    icon=":material/notes:", disabled=not citation.id,
+                    help=None if citation.id else "This source names no passage to open",
+                )
+                st.html(render.source_line_html(n, citation), width="stretch")
+            if citation.id and lines.open:
+                marks = {line: [n] for line in range(citation.start_line, citation.end_line + 1)}
+                with lines:
+                    try:
+                        context = passage_context(citation.id, CONTEXT_LINES)
+                    except ApiError as exc:
+                        show_error(exc, "Could not load the lines")
+                    else:
+                        st.html(render.passage_head_html(context.passage) + render.context_html(context, marks))
 
 
 st.title("Compare services")
