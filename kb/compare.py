@@ -36,16 +36,27 @@ if TYPE_CHECKING:
 __all__ = [
     "ASPECTS",
     "FAMILY_ASPECTS",
+    "NOT_IN_NOTES",
     "Aspect",
+    "Conflict",
     "Figure",
+    "NoteLine",
     "Segment",
     "compare",
     "default_aspects",
     "detect_conflict",
     "extract_figures",
     "family_of",
+    "figures_near",
+    "informative",
+    "leading_service",
+    "listed_members",
+    "membership_conflict",
     "resolve_aspect",
+    "resolve_service",
+    "same_topic",
     "segment_file",
+    "warm_up",
 ]
 
 MIN_SERVICES = 2
@@ -107,7 +118,6 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 _PROTOCOLS = r"\b(?:https?|tcp|udp|tls|ssl|web ?sockets?|grpc|geneve|icmp|quic|mqtt|amqp|smtp|nfs|smb|iscsi|ftps?|sftp)\b"
-_DURATION = r"\b\d+\s*(?:-|to)?\s*\d*\s*(?:days?|hours?|hrs?|h|minutes?|mins?|weeks?|months?|years?)\b"
 
 ASPECTS: dict[str, Aspect] = {
     a.name: a
@@ -955,7 +965,6 @@ _UNITS: dict[str, dict[str, float]] = {
     "percent": {"%": 1},
 }
 _NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10, "fifteen": 15}
 _ROLE_CUES = [
     ("default", re.compile(r"\bdefault\b|\bby default\b|\bstandard\b", re.IGNORECASE)),
     ("max", re.compile(r"\bmax(?:imum)?\b|\bup ?to\b|\bat most\b|\bincreased? (?:up )?to\b|\bextend(?:ed)? to\b|\blimit(?:ed)? (?:of|to)\b|\bupto\b", re.IGNORECASE)),
@@ -1534,6 +1543,13 @@ def _cell(
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
+
+
+def warm_up(kb: "KnowledgeBase") -> None:
+    """Build the segments of the loaded index and embed every known aspect now (a few seconds on a CPU), so that
+    the first comparison a server answers is as fast as the next ones."""
+    _segment_index(kb._state)
+    _query_vectors(kb, [ASPECTS["model"].query])
 
 
 def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None = None) -> ComparisonTable:

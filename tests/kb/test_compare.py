@@ -18,6 +18,9 @@ from kb.compare import (
     detect_conflict,
     extract_figures,
     family_of,
+    figures_near,
+    listed_members,
+    membership_conflict,
     resolve_aspect,
     resolve_service,
     segment_file,
@@ -47,6 +50,25 @@ def test_sizes_are_read_with_or_without_a_space_and_rates_are_not_sizes():
     assert [f.value for f in extract_figures("256kb per message", ["size"])] == [256 * 1024]
     assert [f.value for f in extract_figures("Max message size is 256 KB", ["size"])] == [256 * 1024]
     assert extract_figures("Can receive up to 5 MB/s of data", ["size"]) == []
+
+
+def test_a_dash_or_to_between_two_figures_is_a_range():
+    figures = extract_figures("Memory allocation: 128 MB – 3008 MB (64 MB increments)", ["size"])
+    assert [(f.role, f.text) for f in figures] == [("min", "128 MB"), ("max", "3008 MB"), ("value", "64 MB")]
+    assert [f.role for f in extract_figures("memory 128MB to 3TB", ["size"])] == ["min", "max"]
+
+
+def test_a_frequency_is_no_retention():
+    assert [f.role for f in extract_figures("Transaction logs are backed-up by RDS every 5mins.", ["duration"])] == ["every"]
+
+
+def test_only_figures_next_to_the_aspects_words_count():
+    retention = resolve_aspect("retention")
+    text = "Producers need a partition key; 5 transactions per sec. It has by default 24 hrs retention."
+    assert [f.text for f in figures_near(text, ["duration"], retention.strong_re)] == ["24 hrs"]
+    glacier = "glacier: 3 retrieval options (expedited(1-5 minutes), bulk(5 to 12 hours)), min 90 days of storage"
+    minimum = resolve_aspect("minimum storage duration")
+    assert [f.text for f in figures_near(glacier, ["duration"], minimum.strong_re)] == ["90 days"]
 
 
 # -- conflicts ----------------------------------------------------------------------------------------------
@@ -104,6 +126,24 @@ def test_different_osi_layers_conflict():
     conflict = detect_conflict({"a.md": ["works at Layer 7"], "b.md": ["operates at layer 4"]}, ["layer"])
     assert conflict is not None
     assert detect_conflict({"a.md": ["Layer 7"], "b.md": ["OSI Layer 7"]}, ["layer"]) is None
+
+
+def test_two_files_listing_which_variants_have_a_feature_conflict_for_the_one_left_out():
+    members = {"alb": "alb", "nlb": "nlb", "clb": "clb", "gwlb": "gwlb"}
+    assert listed_members("This works for ALB and NLB.", members) == {"alb", "nlb"}
+    assert listed_members("Works on ALB", members) is None
+    statements = {
+        "saa.txt": [("This works for ALB and NLB.", "ELB Sticky Sessions This works for ALB and NLB.", {"alb", "nlb"})],
+        "dev.md": [("works for CLB and ALB", "ELB - stickiness works for CLB and ALB", {"clb", "alb"})],
+    }
+    found = membership_conflict("nlb", statements, known_in={"saa.txt", "dev.md"})
+    assert found is not None and found[0].file_a == "saa.txt" and found[0].file_b == "dev.md"
+    assert "(not NLB)" in found[0].reason
+    # a file that never discusses the service cannot contradict by leaving it out
+    assert membership_conflict("clb", statements, known_in={"dev.md"}) is None
+    # nor do two lists about different features
+    other = {**statements, "dev.md": [("works for CLB and ALB", "ELB - connection draining works for CLB and ALB", {"clb", "alb"})]}
+    assert membership_conflict("nlb", other, known_in={"saa.txt", "dev.md"}) is None
 
 
 # -- aspects, families, names -------------------------------------------------------------------------------
@@ -186,6 +226,30 @@ def test_a_table_with_a_row_name_column_labels_its_cells():
     one_zone = next(s for s in segments if s.named == ("s3-one-zone-ia",))
     assert (one_zone.quote, one_zone.label, one_zone.column) == ("99.5%", "Availability", "One Zone-IA")
     assert next(s for s in segments if s.named == ("s3-standard",)).quote == "99.99%"
+
+
+def test_a_lone_bold_bullet_heads_the_paragraph_after_it():
+    # Notion export shape of aws-saa-notes.txt 1611-1617
+    text = "- **S3 Standard-IA**\n\nIt's used for disaster recovery.\n\n- **S3 One Zone-IA**\n\nIt's used for secondary copies."
+    segments = segment_file("saa.txt", _lines(text, ("S3 Storage Classes",)))
+    assert _about(segments, "disaster recovery")[1] == ("s3-standard-ia",)
+    assert _about(segments, "secondary copies")[1] == ("s3-one-zone-ia",)
+
+
+def test_a_list_lead_in_heads_its_list_only():
+    # aws-saa-notes.txt 732-749: "Target Groups:" (an ELB feature) lists targets inside the NLB topic
+    text = "NLB has one static IP per AZ.\n\nTarget Groups:\n\n- **EC2 Instances.**\n- **ALB.**\n\nHealth checks support TCP."
+    segments = segment_file("saa.txt", _lines(text, ("Network Load Balancer (NLB)",)))
+    assert _about(segments, "EC2 Instances")[1] == ("elb",)
+    assert _about(segments, "Health checks support TCP")[1] == ("nlb",)
+
+
+def test_a_merged_notion_cell_spans_every_column():
+    text = "\tStandard\tStandard-IA\tOne Zone-IA\nDurability\t99.999999999% (11 9's)\t\t\nMonitoring\t\t$0.0025\t"
+    segments = segment_file("saa.txt", _lines(text, ("S3 Storage Classes",)))
+    durability = {s.named[0] for s in segments if s.label == "Durability"}
+    assert durability == {"s3-standard", "s3-standard-ia", "s3-one-zone-ia"}
+    assert {s.named[0] for s in segments if s.label == "Monitoring"} == {"s3-standard-ia"}
 
 
 # -- exports ------------------------------------------------------------------------------------------------
