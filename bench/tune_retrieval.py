@@ -46,7 +46,7 @@ def main() -> None:
         for question, signal in zip(questions, signals):
             s = combine(signal, state.chunk_services, weights)
             order = [int(i) for i in np.argsort(-s, kind="stable")[:60]]
-            top = [chunks[i] for i in diversify(order, state.chunk_texts, 10)]
+            top = [chunks[i] for i in diversify(order, state.word_sets, 10)]
             scores.add(first_relevant_rank(top, question))
         rows.append((scores.summary(), dict(zip(grid, values))))
     rows.sort(key=lambda r: (-r[0]["mrr@10"], -r[0]["recall@5"]))

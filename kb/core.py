@@ -15,7 +15,7 @@ from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
-from kb.retrieval import Signals, Weights, combine, diversify
+from kb.retrieval import ServiceIndex, Signals, Weights, combine, diversify, word_set
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -43,9 +43,9 @@ class _State:
     """One loaded build; swapped as a whole so a request in flight keeps a consistent view."""
 
     index: LoadedIndex
-    chunk_texts: list[str] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
-    chunk_services: list[list[str]] = field(default_factory=list)
+    chunk_services: ServiceIndex = field(default_factory=lambda: ServiceIndex([]))
+    word_sets: list[set[str]] = field(default_factory=list)
     corpus: str = ""
     line_matrix: np.ndarray | None = None
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
@@ -57,8 +57,8 @@ class _State:
             rows_by_chunk.setdefault(chunk_index, []).append(row)
         return cls(
             index=index,
-            chunk_texts=[c.chunk.text for c in index.chunks],
-            chunk_services=[c.chunk.service for c in index.chunks],
+            chunk_services=ServiceIndex([c.chunk.service for c in index.chunks]),
+            word_sets=[word_set(c.chunk.text) for c in index.chunks],
             corpus="\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=all_vectors(index.line_vectors),
@@ -218,12 +218,10 @@ class KnowledgeBase:
             scores = state.index.lexical.scores(query)
         else:
             scores = combine(signals, state.chunk_services, self.weights(), mode)
-        chunk_services = state.chunk_services
         if allowed is not None:
-            mask = np.array([bool(allowed.intersection(s)) for s in chunk_services])
-            scores = np.where(mask, scores, -np.inf)
+            scores = np.where(state.chunk_services.mask(allowed), scores, -np.inf)
         order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
-        kept = diversify(order, state.chunk_texts, k)
+        kept = diversify(order, state.word_sets, k)
         return [(i, float(scores[i])) for i in kept]
 
     # -- answers ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -44,14 +44,32 @@ def small_to_big(
     return (1.0 - line_weight) * chunk_scores + line_weight * best
 
 
-def boost_services(
-    scores: np.ndarray, chunk_services: Sequence[Sequence[str]], wanted: set[str], boost: float
-) -> np.ndarray:
+class ServiceIndex:
+    """Which chunks each service tags, so service boosts and filters are array operations."""
+
+    def __init__(self, chunk_services: Sequence[Sequence[str]]) -> None:
+        self.size = len(chunk_services)
+        members: dict[str, list[int]] = {}
+        for i, services in enumerate(chunk_services):
+            for service in services:
+                members.setdefault(service, []).append(i)
+        self.members = {s: np.asarray(rows, dtype=np.int64) for s, rows in members.items()}
+
+    def mask(self, services: Iterable[str]) -> np.ndarray:
+        """True for chunks tagged with any of the services."""
+        out = np.zeros(self.size, dtype=bool)
+        for service in services:
+            rows = self.members.get(service)
+            if rows is not None:
+                out[rows] = True
+        return out
+
+
+def boost_services(scores: np.ndarray, services: ServiceIndex, wanted: set[str], boost: float) -> np.ndarray:
     """Add `boost` to chunks tagged with a service the question names (a nudge, never a filter)."""
     if not wanted or boost == 0:
         return scores
-    bonus = np.array([boost if wanted.intersection(services) else 0.0 for services in chunk_services], dtype=np.float32)
-    return scores + bonus
+    return scores + boost * services.mask(wanted).astype(np.float32)
 
 
 def word_set(text: str) -> set[str]:
@@ -64,12 +82,12 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def diversify(order: Sequence[int], texts: Sequence[str], k: int, threshold: float = 0.7) -> list[int]:
-    """The first k of `order`, skipping any passage whose words nearly repeat a passage already kept."""
+def diversify(order: Sequence[int], word_sets: Sequence[set[str]], k: int, threshold: float = 0.7) -> list[int]:
+    """The first k of `order`, skipping any passage whose words (word_set of its text) nearly repeat one kept."""
     kept: list[int] = []
     kept_words: list[set[str]] = []
     for index in order:
-        words = word_set(texts[index])
+        words = word_sets[index]
         if any(jaccard(words, other) >= threshold for other in kept_words):
             continue
         kept.append(index)
@@ -117,22 +135,19 @@ class Weights:
         self.describe_floor = describe_floor
 
 
-def described_bonus(
-    chunk_services: Sequence[Sequence[str]], described: dict[str, float], boost: float, floor: float
-) -> np.ndarray:
+def described_bonus(services: ServiceIndex, described: dict[str, float], boost: float, floor: float) -> np.ndarray:
     """A bonus for chunks of the service a question describes without naming it (similarity above `floor`)."""
-    bonus = np.zeros(len(chunk_services), dtype=np.float32)
-    if not described or boost == 0:
+    bonus = np.zeros(services.size, dtype=np.float32)
+    if boost == 0:
         return bonus
-    strength = {s: boost * (sim - floor) / (1.0 - floor) for s, sim in described.items() if sim > floor}
-    if not strength:
-        return bonus
-    for i, services in enumerate(chunk_services):
-        bonus[i] = max((strength.get(s, 0.0) for s in services), default=0.0)
+    for service, sim in described.items():
+        rows = services.members.get(service)
+        if sim > floor and rows is not None:
+            bonus[rows] = np.maximum(bonus[rows], boost * (sim - floor) / (1.0 - floor))
     return bonus
 
 
-def combine(signals: Signals, chunk_services: Sequence[Sequence[str]], weights: Weights, mode: str = "hybrid") -> np.ndarray:
+def combine(signals: Signals, chunk_services: ServiceIndex, weights: Weights, mode: str = "hybrid") -> np.ndarray:
     """One score per chunk from the query's signals."""
     if mode == "bm25":
         return signals.lexical

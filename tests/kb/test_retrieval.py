@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kb.retrieval import (
+    ServiceIndex,
     Signals,
     Weights,
     boost_services,
@@ -16,6 +17,7 @@ from kb.retrieval import (
     fuse_weighted,
     minmax,
     small_to_big,
+    word_set,
 )
 
 
@@ -46,13 +48,13 @@ def test_small_to_big_lifts_a_chunk_with_one_strong_line():
 
 def test_service_boost_nudges_and_never_filters():
     scores = np.array([0.5, 0.5, 0.9], dtype=np.float32)
-    boosted = boost_services(scores, [["sqs"], ["sns"], []], {"sqs"}, 0.1)
+    boosted = boost_services(scores, ServiceIndex([["sqs"], ["sns"], []]), {"sqs"}, 0.1)
     assert boosted[0] > boosted[1]
     assert boosted[2] == pytest.approx(0.9)
 
 
 def test_described_bonus_only_above_the_floor():
-    services = [["redshift"], ["s3"]]
+    services = ServiceIndex([["redshift"], ["s3"]])
     assert described_bonus(services, {"redshift": 0.4}, 0.1, 0.5).tolist() == [0.0, 0.0]
     bonus = described_bonus(services, {"redshift": 0.75}, 0.1, 0.5)
     assert bonus[0] == pytest.approx(0.05) and bonus[1] == 0.0
@@ -60,7 +62,7 @@ def test_described_bonus_only_above_the_floor():
 
 def test_diversify_drops_near_copies_but_keeps_order():
     texts = ["sqs keeps messages 4 days", "sqs keeps messages 4 days!", "sns fan out to many", "kinesis shards"]
-    assert diversify([0, 1, 2, 3], texts, k=3) == [0, 2, 3]
+    assert diversify([0, 1, 2, 3], [word_set(t) for t in texts], k=3) == [0, 2, 3]
 
 
 def test_combine_modes():
@@ -72,7 +74,7 @@ def test_combine_modes():
         named=set(),
         described={},
     )
-    services = [[], []]
+    services = ServiceIndex([[], []])
     assert np.argmax(combine(signals, services, Weights(), "dense")) == 0
     assert np.argmax(combine(signals, services, Weights(), "bm25")) == 1
     assert np.argmax(combine(signals, services, Weights(dense_weight=0.9), "hybrid")) == 0
