@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +33,10 @@ log = logging.getLogger("api")
 # The model serves one encode at a time. A rebuild hands it this many texts per call, so a query waits for at
 # most one small batch (tens of ms) rather than for the build's batches of hundreds.
 REBUILD_ENCODE_BATCH = 16
+# A rebuild is mostly Python code holding the GIL; a request thread that gives the GIL up (for a torch or faiss
+# call, or I/O) waits one switch interval to get it back, once per such call. At the default 5 ms that adds
+# hundreds of ms to a request while a rebuild runs; at 0.5 ms, tens.
+REBUILD_SWITCH_INTERVAL_S = 0.0005
 
 
 class SharedModelEmbedder:
@@ -119,6 +124,8 @@ class Reindexer:
 
         started = time.perf_counter()
         settings = self.settings
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(REBUILD_SWITCH_INTERVAL_S)
         try:
             report = build_index(
                 settings.notes_dir,
@@ -139,6 +146,8 @@ class Reindexer:
         except Exception as exc:  # a crash or a full disk: report it, keep serving the previous build
             log.exception("reindex job %s failed", job.job_id)
             job.error, job.state = f"{type(exc).__name__}: {exc}", "failed"
+        finally:
+            sys.setswitchinterval(switch_interval)
         if job.state == "failed":
             log.warning("reindex job %s failed, the previous index keeps serving: %s", job.job_id, job.error)
             self._remove_partial_builds()

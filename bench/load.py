@@ -274,6 +274,7 @@ def main() -> None:
     pool = questions()
     admin_key = secrets.token_urlsafe(24)
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
         work = Path(tmp)
         notes, index = prepare(args.index or get_settings().index_dir, work)
@@ -306,6 +307,8 @@ def main() -> None:
 
     print(f"\nkb serve on loopback, model {health.get('model', {}).get('name')}, {health.get('chunks')} chunks, "
           f"{os.cpu_count()} CPUs; KB_MODEL_CONCURRENCY={get_settings().model_concurrency}")
+    # Other processes on the machine take CPU from the server and the clients alike: say how busy it was.
+    print(f"load average (1 min) before the run {load_before[0]:.1f}, after it {os.getloadavg()[0]:.1f}")
     print(f"{'endpoint':<16}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'requests':>10}{'errors':>8}")
     for phase in phases:
         print(phase.line())
