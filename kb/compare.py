@@ -128,8 +128,8 @@ ASPECTS: dict[str, Aspect] = {
                r"\bqueue\b|\btopic|stream|decoupl|fan ?out|broker",
                ("messaging model", "type", "kind", "what it is", "paradigm")),
         Aspect("ordering", "message ordering guarantees: FIFO, in order, out of order, ordering per shard or group",
-               r"(?<!in )\border(?:ing|ed)?\b(?! to\b)|\bfifo\b|out[- ]of[- ]order|sequenc|message group|best[- ]effort",
-               r"partition key|dedup|exactly[- ]once",
+               r"(?<!in )\border(?:ing|ed)?\b(?! to\b)|out[- ]of[- ]order|sequenc|message group|best[- ]effort",
+               r"\bfifo\b|partition key|dedup|exactly[- ]once",
                ("order", "message ordering", "ordering guarantees")),
         Aspect("retention", "how long messages or data are retained or kept, retention period in days or hours",
                r"retention|retain|\bpersist|\bkept\b|expire|rolling window|deleted after|stored? for|data storage for|\bhold (?:the )?messages?",
@@ -1531,18 +1531,27 @@ def _cell(
         conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, aspect.strong_re)
         if conflict:
             # Both sides of the disagreement lead the citations, the rest follow.
-            lead = [holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]]
-            chosen = lead + [c for c in chosen if c not in lead]
+            chosen = _lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
     if conflict is None and membership is not None:
         conflict = membership[0]
-        lead = [_Candidate(segment, _Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]]
-        keys = {(c.segment.file, c.segment.line) for c in lead}
-        chosen = lead + [c for c in chosen if (c.segment.file, c.segment.line) not in keys]
+        chosen = _lead_with([_Candidate(segment, _Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]], chosen)
     citations = [_citation(c, chunk_id(c.segment.chunk)) for c in chosen]
     quotes = list(dict.fromkeys(_quote_for_value(c.segment, service_id) for c in chosen))[:MAX_VALUE_QUOTES]
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
+
+
+def _lead_with(lead: list[_Candidate], chosen: list[_Candidate]) -> list[_Candidate]:
+    """The two sides of a conflict first, then the rest of the evidence, one citation a line."""
+    out: list[_Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for c in lead + chosen:
+        key = (c.segment.file, c.segment.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out[: max(MAX_CITATIONS, len(lead))]
 
 
 def warm_up(kb: "KnowledgeBase") -> None:
