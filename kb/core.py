@@ -99,8 +99,11 @@ class KnowledgeBase:
         return index
 
     def warm_up(self) -> None:
-        """Load the model weights and the catalogue's vectors now, so the first question is not the slow one."""
+        """Load the model weights, the catalogue's vectors and the comparison segments now, not on a first request."""
+        from kb.compare import warm_up as warm_up_compare
+
         self.search("warm up", k=1)
+        warm_up_compare(self)
 
     @property
     def manifest(self) -> dict:
