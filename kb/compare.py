@@ -20,6 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+import weakref
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -805,7 +806,7 @@ class _SegmentIndex:
 
 _CACHE: dict[tuple[str, str], _SegmentIndex] = {}
 _CACHE_LOCK = threading.Lock()
-_QUERY_CACHE: dict[tuple[str, str], np.ndarray] = {}
+_QUERY_CACHE: "weakref.WeakKeyDictionary[object, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
 def _note_lines(state) -> dict[str, list[NoteLine]]:
@@ -1397,14 +1398,15 @@ def _aspect_names(aspects: Sequence[str] | None, services: list[Service], catalo
 
 def _query_vectors(kb: "KnowledgeBase", texts: list[str]) -> np.ndarray:
     """The aspects' query vectors; the first call embeds every known aspect at once, so later tables embed nothing."""
-    name = getattr(kb.embedder, "name", "")
-    missing = [t for t in dict.fromkeys(texts) if (name, t) not in _QUERY_CACHE]
-    if missing and (name, ASPECTS["model"].query) not in _QUERY_CACHE:
+    # Keyed by the embedder object itself: two embedders may share a name (test fakes of several sizes).
+    cache = _QUERY_CACHE.setdefault(kb.embedder, {})
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing and ASPECTS["model"].query not in cache:
         missing = list(dict.fromkeys(missing + [a.query for a in ASPECTS.values()]))
     if missing:
         for text, vector in zip(missing, kb.embedder.encode(missing)):
-            _QUERY_CACHE[(name, text)] = np.asarray(vector, dtype=np.float32)
-    return np.stack([_QUERY_CACHE[(name, t)] for t in texts])
+            cache[text] = np.asarray(vector, dtype=np.float32)
+    return np.stack([cache[t] for t in texts])
 
 
 def _dense(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: _SegmentIndex, keyword: float) -> float:
