@@ -30,7 +30,9 @@ def clean_query(query: str, max_chars: int) -> str:
     if len(query) > max_chars:
         raise BadQuery(f"The query is {len(query)} characters long; the limit is {max_chars}.")
     cleaned = "".join(
-        " " if ch in "\t\n\r" else ch for ch in query if unicodedata.category(ch) not in {"Cc", "Cf"} or ch in "\t\n\r"
+        " " if ch in "\t\n\r" else ch
+        for ch in query
+        if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"} or ch in "\t\n\r"
     )
     cleaned = " ".join(cleaned.split())
     if not cleaned:
@@ -306,19 +308,19 @@ class KnowledgeBase:
         )
         return info, chunks
 
-    def chunk(self, chunk_id: str) -> Chunk:
+    def chunk(self, chunk_id: str, state: _State | None = None) -> Chunk:
         """The chunk with this id, or NotFound."""
-        state = self._state
+        state = state or self._state
         if chunk_id not in state.by_id:
             raise NotFound(f"No passage with id {chunk_id!r} in the current index.")
         return state.chunk(state.by_id[chunk_id])
 
-    def file_lines(self, file_name: str) -> list[str]:
+    def file_lines(self, file_name: str, state: _State | None = None) -> list[str]:
         """The lines of an indexed note file (only files the manifest lists can be read)."""
-        files = self.manifest.get("files", {})
-        if file_name not in files:
+        manifest = (state or self._state).index.manifest
+        if file_name not in manifest.get("files", {}):
             raise NotFound(f"No note file {file_name!r} in the current index.")
-        notes_dir = Path(self.manifest.get("notes_dir") or self.settings.notes_dir)
+        notes_dir = Path(manifest.get("notes_dir") or self.settings.notes_dir)
         try:
             return (notes_dir / file_name).read_bytes().decode("utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
@@ -328,8 +330,9 @@ class KnowledgeBase:
         """One passage with `context` lines of its file before and after it."""
         if not 0 <= context <= 50:
             raise BadQuery(f"context must be between 0 and 50 lines, got {context}.")
-        chunk = self.chunk(chunk_id)
-        lines = self.file_lines(chunk.file)
+        state = self._state  # one build for both reads, even if a rebuild swaps in between
+        chunk = self.chunk(chunk_id, state)
+        lines = self.file_lines(chunk.file, state)
         before_start = max(1, chunk.start_line - context)
         after_end = min(len(lines), chunk.end_line + context)
         return PassageContext(

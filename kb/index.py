@@ -128,6 +128,15 @@ def load_index(index_dir: Path) -> LoadedIndex:
             f"The chunk store in {directory} holds {len(chunks)} chunks, the manifest says {manifest.get('chunk_count')}. "
             "Rebuild it with `kb ingest`."
         )
+    if not isinstance(lines, dict):
+        raise IndexCorrupt(f"The line map in {directory} is not a notes-kb line map. Rebuild it with `kb ingest`.")
+    line_chunk = np.asarray(lines.get("chunk", []), dtype=np.int64)
+    if len(line_chunk) and (line_chunk.min() < 0 or line_chunk.max() >= len(chunks)):
+        raise IndexCorrupt(
+            f"The line map in {directory} points at chunks the chunk store does not hold. Rebuild it with `kb ingest`."
+        )
+    if not len(line_chunk) == len(lines.get("line", [])) == len(lines.get("part", [])) == len(lines.get("hash", [])):
+        raise IndexCorrupt(f"The line map in {directory} is out of step with itself. Rebuild it with `kb ingest`.")
     chunk_vectors = _read_faiss(directory / CHUNK_VECTORS, len(chunks), dimension)
     line_vectors = _read_faiss(directory / LINE_VECTORS, len(lines["chunk"]), dimension)
     try:

@@ -112,3 +112,20 @@ def test_missing_index_and_other_model_are_clear_errors(tmp_path, small_kb):
         KnowledgeBase(Settings(index_dir=tmp_path / "nothing"), embedder=HashingEmbedder())
     with pytest.raises(IndexCorrupt, match="model"):
         KnowledgeBase(small_kb.settings, embedder=HashingEmbedder(dimension=32, name="other-model"))
+
+
+def test_lone_surrogates_are_dropped_from_queries():
+    assert clean_query("sqs \ud800retention", 100) == "sqs retention"
+
+
+def test_a_line_map_pointing_past_the_chunks_is_corrupt(small_kb):
+    import json
+
+    from kb.index import LINES_FILE, build_dir, load_index
+
+    directory = build_dir(small_kb.index_dir, small_kb.manifest["build_id"])
+    lines = json.loads((directory / LINES_FILE).read_text())
+    lines["chunk"][0] = 10_000
+    (directory / LINES_FILE).write_text(json.dumps(lines))
+    with pytest.raises(IndexCorrupt, match="line map"):
+        load_index(small_kb.index_dir)
