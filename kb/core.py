@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 
 from kb.config import Settings, get_settings
-from kb.embedder import Embedder, get_embedder
+from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
@@ -80,6 +80,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._reload_lock = threading.Lock()
         self._service_vectors: tuple[list[str], np.ndarray] | None = None
+        self._query_batcher: QueryBatcher | None = None
         self._state = _State.of(self._load())
 
     # -- loading -----------------------------------------------------------------------------------------
@@ -99,6 +100,12 @@ class KnowledgeBase:
                 f"(dimension {self.embedder.dimension}). Rebuild it with `kb ingest`."
             )
         return index
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The query's vector, (1, dimension); concurrent queries share model batches."""
+        if self._query_batcher is None:
+            self._query_batcher = QueryBatcher(self.embedder.encode)
+        return self._query_batcher.encode_one(text)
 
     def warm_up(self) -> None:
         """Load the model weights, the catalogue's vectors and the comparison segments now, not on a first request."""
@@ -152,7 +159,7 @@ class KnowledgeBase:
         index = state.index
         size = len(index.chunks)
         if query_vector is None:
-            query_vector = self.embedder.encode([query])
+            query_vector = self.encode_query(query)
         dense = np.zeros(size, dtype=np.float32)
         if size:
             found, rows = index.chunk_vectors.search(query_vector, size)
@@ -239,7 +246,7 @@ class KnowledgeBase:
         k = self._check_k(k)
         allowed = self.service_filter(service)
         state = self._state
-        query_vector = self.embedder.encode([question])
+        query_vector = self.encode_query(question)
         ranked = self._rank(question, k, allowed, "hybrid", state, query_vector)
         hits = self._hits(ranked, state)
         catalogue = get_catalogue()

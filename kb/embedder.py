@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from concurrent.futures import Future
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -149,3 +150,40 @@ def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
         if key not in _cache:
             _cache[key] = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size, settings.torch_threads)
         return _cache[key]
+
+
+class QueryBatcher:
+    """Encodes one query per call from many threads, in shared batches.
+
+    Whoever finds the model free encodes every query waiting at that moment, its own and others': one client
+    waits for nothing, and under load a batch of 8 costs little more than one query (the model is matrix-bound).
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_batch: int = 32) -> None:
+        self._encode = encode
+        self._max_batch = max_batch
+        self._pending: list[tuple[str, Future]] = []
+        self._pending_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """The query's vector, shape (1, dimension)."""
+        future: Future = Future()
+        with self._pending_lock:
+            self._pending.append((text, future))
+        while not future.done():
+            with self._model_lock:
+                if future.done():
+                    break
+                with self._pending_lock:
+                    batch = self._pending[: self._max_batch]
+                    self._pending = self._pending[self._max_batch :]
+                try:
+                    vectors = self._encode([t for t, _ in batch])
+                except BaseException as exc:
+                    for _, waiting in batch:
+                        waiting.set_exception(exc)
+                else:
+                    for (_, waiting), vector in zip(batch, vectors):
+                        waiting.set_result(vector)
+        return future.result().reshape(1, -1)
