@@ -517,7 +517,8 @@ def test_model_work_is_bounded_and_a_burst_queues(settings: Settings) -> None:
         for thread in threads:
             thread.join(30)
     assert statuses == [200] * 10
-    assert embedder.max_active == 2
+    # At most model_concurrency requests reach the model; their query encodes then share batches one at a time.
+    assert 1 <= embedder.max_active <= 2
 
 
 def test_a_request_that_waits_too_long_for_the_model_gets_503_with_retry_after(settings: Settings) -> None:
