@@ -22,9 +22,7 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,29 +32,11 @@ from pathlib import Path
 
 import httpx
 
+from kb.config import get_settings
+from kb.testing import LOAD_QUESTIONS, free_port, kb_command, running, serve_command, server_env, wait_http
+
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
 
-from kb.config import get_settings  # noqa: E402
-
-QUESTIONS = [
-    "How long are messages kept in SQS?",
-    "What is the maximum size of an SQS message?",
-    "What is a FIFO queue?",
-    "How does SNS fan out work?",
-    "What is a Kinesis shard?",
-    "What is the visibility timeout?",
-    "How do I enable long polling?",
-    "What is a dead letter queue?",
-    "How are DynamoDB capacity units calculated?",
-    "What storage classes does S3 have?",
-    "What is the maximum execution time of a Lambda function?",
-    "How does an Application Load Balancer differ from a Network Load Balancer?",
-    "What is an EC2 placement group?",
-    "When should I use ElastiCache?",
-    "How do S3 lifecycle rules work?",
-    "What does CloudFront cache?",
-]
 EDITED_NOTE = "aws-developer-notes.md"
 EDIT = "\nSQS long polling waits up to 20 seconds for a message to arrive (added by bench/load.py).\n"
 
@@ -67,18 +47,7 @@ def questions() -> list[str]:
     extra = []
     if dev.is_file():
         extra = [json.loads(line)["question"] for line in dev.read_text().splitlines() if line.strip()]
-    return QUESTIONS + extra
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def kb_command() -> list[str]:
-    script = Path(sys.executable).with_name("kb")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kb.cli"]
+    return LOAD_QUESTIONS + extra
 
 
 def rss_mb(pid: int) -> float | None:
@@ -220,31 +189,6 @@ def prepare(index: Path, work: Path) -> tuple[Path, Path]:
     return notes, copy
 
 
-def start_server(notes: Path, index: Path, admin_key: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KB_")}
-    env.update({"KB_NOTES_DIR": str(notes), "KB_ADMIN_KEYS": admin_key, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*kb_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"kb serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit(f"kb serve did not answer /health in 300 s:\n{log_path.read_text()}")
-        time.sleep(0.25)
-
-
 def memory_report(samples: list[tuple[float, float]], marks: dict[str, float]) -> list[str]:
     if not samples:
         return ["memory: no samples (is /proc mounted?)"]
@@ -278,31 +222,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
         work = Path(tmp)
         notes, index = prepare(args.index or get_settings().index_dir, work)
-        process, base_url = start_server(notes, index, admin_key, work / "server.log")
-        sampler = MemorySampler(process.pid)
-        try:
-            for path in ("/search", "/ask"):  # a few answers before timing: lazy state, connection set-up
-                run_phase(base_url, Phase("warm-up", 2), [path], 1.0, pool)
-            sampler.start()
-            phases: list[Phase] = []
-            marks: dict[str, float] = {}
-            phase_seconds = args.seconds * 0.75 / (2 * len(client_counts))
-            for endpoint in ("/search", "/ask"):
-                for clients in client_counts:
-                    phases.append(run_phase(base_url, Phase(endpoint, clients), [endpoint], phase_seconds, pool))
-                    marks[f"{endpoint} x {clients}"] = time.monotonic()
-            under_reindex, rebuild = reindex_phase(base_url, admin_key, args.reindex_clients, args.seconds * 0.25, pool)
-            marks["reindex phase"] = time.monotonic()
-            phases.append(under_reindex)
-            health = httpx.get(f"{base_url}/health", timeout=10).json()
-        finally:
-            sampler.stop()
-            process.terminate()
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env = server_env(KB_NOTES_DIR=str(notes), KB_ADMIN_KEYS=admin_key)
+        with running(serve_command(index, port), work / "server.log", env) as process:
             try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                wait_http(f"{base_url}/health", 300, process, work / "server.log")
+            except RuntimeError as exc:
+                raise SystemExit(f"kb serve did not come up: {exc}") from None
+            sampler = MemorySampler(process.pid)
+            try:
+                for path in ("/search", "/ask"):  # a few answers before timing: lazy state, connection set-up
+                    run_phase(base_url, Phase("warm-up", 2), [path], 1.0, pool)
+                sampler.start()
+                phases: list[Phase] = []
+                marks: dict[str, float] = {}
+                phase_seconds = args.seconds * 0.75 / (2 * len(client_counts))
+                for endpoint in ("/search", "/ask"):
+                    for clients in client_counts:
+                        phases.append(run_phase(base_url, Phase(endpoint, clients), [endpoint], phase_seconds, pool))
+                        marks[f"{endpoint} x {clients}"] = time.monotonic()
+                under_reindex, rebuild = reindex_phase(
+                    base_url, admin_key, args.reindex_clients, args.seconds * 0.25, pool
+                )
+                marks["reindex phase"] = time.monotonic()
+                phases.append(under_reindex)
+                health = httpx.get(f"{base_url}/health", timeout=10).json()
+            finally:
+                sampler.stop()
         server_log = (work / "server.log").read_text(errors="replace")
 
     print(f"\nkb serve on loopback, model {health.get('model', {}).get('name')}, {health.get('chunks')} chunks, "

@@ -19,25 +19,14 @@ from contextlib import nullcontext
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests" / "ui"))
 
 from chromium import api_and_ui, chromium_driver  # noqa: E402
 
 from kb.config import get_settings  # noqa: E402
+from kb.testing import LOAD_QUESTIONS  # noqa: E402
 
-QUESTIONS = [
-    "How long are messages kept in SQS?",
-    "What is the maximum size of an SQS message?",
-    "What is a FIFO queue?",
-    "How does SNS fan out work?",
-    "What is a Kinesis shard?",
-    "What is the visibility timeout?",
-    "How do I enable long polling?",
-    "What is a dead letter queue?",
-    "How are DynamoDB capacity units calculated?",
-    "What storage classes does S3 have?",
-]
+QUESTIONS = LOAD_QUESTIONS[:10]
 
 RENDERED = """
 const q = arguments[0];

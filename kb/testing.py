@@ -1,9 +1,18 @@
-"""Fakes for fast tests: a deterministic hashing embedder that needs no model."""
+"""Helpers for tests and benches: a deterministic hashing embedder that needs no model, and `kb serve` (or any
+server) as a subprocess on a free loopback port."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -36,3 +45,108 @@ class HashingEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return 2 + int(len(_WORD.findall(text.lower())) * 1.3)
+
+
+# AWS questions the shipped notes answer, asked in turn by the load test and the load and UI latency benches.
+LOAD_QUESTIONS = [
+    "How long are messages kept in SQS?",
+    "What is the maximum size of an SQS message?",
+    "What is a FIFO queue?",
+    "How does SNS fan out work?",
+    "What is a Kinesis shard?",
+    "What is the visibility timeout?",
+    "How do I enable long polling?",
+    "What is a dead letter queue?",
+    "How are DynamoDB capacity units calculated?",
+    "What storage classes does S3 have?",
+    "What is the maximum execution time of a Lambda function?",
+    "How does an Application Load Balancer differ from a Network Load Balancer?",
+    "What is an EC2 placement group?",
+    "When should I use ElastiCache?",
+    "How do S3 lifecycle rules work?",
+    "What does CloudFront cache?",
+]
+
+
+def free_port() -> int:
+    """A loopback port nothing listened on a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any KB_ variable, offline for the model, plus `extra`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KB_")}
+    # COLUMNS: rich wraps the CLI's messages at the terminal width; wide, they stay on one line for the tests to read.
+    return {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "500", **extra}
+
+
+def kb_command() -> list[str]:
+    """The `kb` CLI of this interpreter: its console script when installed, else `python -m kb.cli`."""
+    script = Path(sys.executable).with_name("kb")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kb.cli"]
+
+
+def serve_command(index_dir: Path, port: int, extra_args: Sequence[str] = ()) -> list[str]:
+    """`kb serve` over index_dir on 127.0.0.1:port."""
+    return [*kb_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir), *extra_args]
+
+
+@contextmanager
+def running(
+    command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A server process writing to log for the length of the block; stopped (by its own pid) afterwards."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    """Wait until url answers 200; raise RuntimeError with the process's log when it exited or never came up."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}:\n{_log_text(log)}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s:\n{_log_text(log)}")
+        time.sleep(0.25)
+
+
+def _log_text(log: Path | None) -> str:
+    return log.read_text(errors="replace") if log and log.exists() else ""
+
+
+@contextmanager
+def kb_serve(
+    index_dir: Path,
+    *,
+    log_path: Path,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 180,
+) -> Iterator[str]:
+    """The base URL of `kb serve` over index_dir, answering /health, for the length of the block; stopped after."""
+    port = port or free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = serve_command(index_dir, port, extra_args)
+    with running(command, log_path, server_env() if env is None else env) as process:
+        wait_http(f"{base_url}/health", timeout, process, log_path)
+        yield base_url

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,21 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kb.testing import free_port, kb_command, kb_serve, server_env
 from tests.conftest import SHIPPED_FILES, SHIPPED_NOTES
 
 SQS_QUESTION = "How long does SQS keep messages?"
-KB = [str(Path(sys.executable).with_name("kb"))] if Path(sys.executable).with_name("kb").exists() else [sys.executable, "-m", "kb.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env() -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KB_")}
-    return {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "500"}
+KB = kb_command()
 
 
 def shipped_lines(name: str, start_line: int, end_line: int) -> str:
@@ -38,35 +25,9 @@ def shipped_lines(name: str, start_line: int, end_line: int) -> str:
 @pytest.fixture(scope="module")
 def server(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a `kb serve` subprocess, up and answering /health; stopped after the module."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("serve") / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*KB, "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(real_index_dir)],
-            env=server_env(), stdout=log, stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"kb serve exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"kb serve did not answer /health in 180 s:\n{log_path.read_text()}")
-            time.sleep(0.25)
+    with kb_serve(real_index_dir, log_path=log_path) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     # uvicorn stops cleanly on SIGTERM (then re-raises the signal, so the return code is -15): a shutdown, not a crash.
     assert "Application shutdown complete" in log_path.read_text(), log_path.read_text()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_http import KB, free_port, server_env
+from kb.testing import LOAD_QUESTIONS, kb_serve, server_env
 from tests.conftest import SHIPPED_NOTES
 
 CLIENTS = 16
@@ -29,19 +28,8 @@ SECONDS = 20.0
 REINDEX_AFTER_S = 3.0
 EDITED_NOTE = "aws-developer-notes.md"
 EDIT = "\nSQS long polling waits up to 20 seconds for a message to arrive (added by the load test).\n"
-QUESTIONS = [
-    "How long does SQS keep messages?",
-    "What is the maximum size of an SQS message?",
-    "What is a FIFO queue?",
-    "How does SNS fan out work?",
-    "What is a Kinesis shard?",
-    "What is the visibility timeout?",
-    "How do I enable long polling?",
-    "What is a dead letter queue?",
-    "What storage classes does S3 have?",
-    "What is the maximum execution time of a Lambda function?",
-    "How long does SQS long polling wait for a message?",
-]
+# The last question asks about the line the edit adds.
+QUESTIONS = [*LOAD_QUESTIONS, "How long does SQS long polling wait for a message?"]
 
 
 @dataclass
@@ -63,35 +51,10 @@ def served_copy(real_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     index_dir = root / "index"
     shutil.copytree(real_index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
     admin_key = secrets.token_urlsafe(24)
-    port = free_port()
     log_path = root / "server.log"
-    env = {**server_env(), "KB_NOTES_DIR": str(notes_dir), "KB_ADMIN_KEYS": admin_key}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*KB, "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"kb serve exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"kb serve did not answer /health in 180 s:\n{log_path.read_text()}"
-            time.sleep(0.25)
+    env = server_env(KB_NOTES_DIR=str(notes_dir), KB_ADMIN_KEYS=admin_key)
+    with kb_serve(index_dir, log_path=log_path, env=env) as base_url:
         yield Served(base_url, index_dir, admin_key, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
