@@ -152,15 +152,38 @@ class Catalogue:
             raise self._unknown(service_id)
         return service
 
-    def resolve(self, name: str) -> Service:
+    def resolve(self, name: str, allow_prefix: bool = False) -> Service:
         """The service named by an id, name, full name or alias, ignoring case, "AWS"/"Amazon", spacing and punctuation.
 
-        Raises UnknownService, whose `details["suggestions"]` holds the ids of close matches.
+        With allow_prefix, a name that starts exactly one service's names ("Spot", "Reserved") is enough.
+        Raises UnknownService, whose `details["suggestions"]` holds the ids of close matches (or of every service a
+        prefix fits, when it fits several, like "Standard").
         """
-        service_id = self._lookup(lookup_key(name))
+        service_id = self.id_for(name)
+        if service_id is None and allow_prefix:
+            service_id = self._by_prefix(name)
         if service_id is None:
             raise self._unknown(name)
         return self.services[service_id]
+
+    def id_for(self, name: str) -> str | None:
+        """The id of the service this exact name (any of its names or aliases, singular or plural) stands for."""
+        return self._lookup(lookup_key(name))
+
+    def _by_prefix(self, name: str) -> str | None:
+        key = lookup_key(name)
+        if len(key) < 3:
+            return None
+        by_name = sorted({s.id for s in self.services.values() for n in (s.name, s.full_name) if lookup_key(n).startswith(key)})
+        starting = by_name if len(by_name) == 1 else by_name or sorted({i for k, i in self._keys.items() if k.startswith(key)})
+        if len(starting) == 1:
+            return starting[0]
+        if len(starting) > 1:
+            suggestions = (starting + [s for s in self.suggest(name) if s not in starting])[:8]
+            raise UnknownService(
+                f"{name!r} could be several services: {', '.join(starting[:8])}. Name one of them.", suggestions=suggestions
+            )
+        return None
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         """Up to n ids of services whose names are closest to `name` (difflib), best first; exact matches lead."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.catalogue import Catalogue, Service, get_catalogue, lookup_key
+from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.errors import BadQuery, UnknownService
 from kb.index import all_vectors
 from kb.models import Cell, CellCitation, ComparisonTable
@@ -458,31 +458,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@cache
-def _name_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for service in get_catalogue():
-        for name in service.lookup_names():
-            keys.setdefault(lookup_key(name), service.id)
-    return keys
-
-
-def _key_to_id(key: str) -> str | None:
-    keys = _name_keys()
-    if key in keys:
-        return keys[key]
-    if key.endswith("s") and key[:-1] in keys:
-        return keys[key[:-1]]
-    return None
-
-
 @lru_cache(maxsize=65536)
 def leading_service(text: str) -> str | None:
     """The service a line opens with as its grammatical subject ("sqs fifo queue - ...", "SNS: ...", "ALB supports ..."), if any."""
     words = _clean(_BULLET.sub("", text)).split()
     for size in range(min(6, len(words)), 0, -1):
         head = words[:size]
-        service_id = _key_to_id(lookup_key(" ".join(head)))
+        service_id = get_catalogue().id_for(" ".join(head))
         if service_id is None:
             continue
         rest = words[size:]
@@ -503,7 +485,7 @@ def leading_service(text: str) -> str | None:
 
 def _starts_with_service(text: str) -> bool:
     words = _clean(_BULLET.sub("", text)).split()
-    return any(_key_to_id(lookup_key(" ".join(words[:size]))) for size in range(min(6, len(words)), 0, -1))
+    return any(get_catalogue().id_for(" ".join(words[:size])) for size in range(min(6, len(words)), 0, -1))
 
 
 def _is_short_title(text: str, is_bullet: bool) -> bool:
@@ -622,11 +604,11 @@ def _resolve_header(text: str, context: tuple[str, ...], catalogue: Catalogue, d
     cleaned = _clean(text).strip(" :")
     if not cleaned or len(cleaned) > 80:
         return None
-    direct = _key_to_id(lookup_key(cleaned))
+    direct = catalogue.id_for(cleaned)
     if direct or direct_only:
         return direct
     for service_id in context:  # a header may drop its family's name: "Standard" in an S3 table
-        prefixed = _key_to_id(lookup_key(f"{catalogue.services[service_id].name} {cleaned}"))
+        prefixed = catalogue.id_for(f"{catalogue.services[service_id].name} {cleaned}")
         if prefixed:
             return prefixed
     found = catalogue.find_in_heading(cleaned)
@@ -804,7 +786,6 @@ class _SegmentIndex:
     chunk_matrix: np.ndarray | None = None
 
 
-_CACHE: dict[tuple[str, str], _SegmentIndex] = {}
 _CACHE_LOCK = threading.Lock()
 _QUERY_CACHE: "weakref.WeakKeyDictionary[object, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
@@ -827,9 +808,8 @@ def _note_lines(state) -> dict[str, list[NoteLine]]:
 
 
 def _segment_index(state) -> _SegmentIndex:
-    key = (str(state.index.directory), state.index.build_id)
     with _CACHE_LOCK:
-        cached = _CACHE.get(key)
+        cached = state.derived.get("compare_segments")
         if cached is not None:
             return cached
         catalogue = get_catalogue()
@@ -841,9 +821,7 @@ def _segment_index(state) -> _SegmentIndex:
             for service_id in dict.fromkeys(segment.named + segment.subject):
                 by_service[service_id].append(position)
         built = _SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors))
-        if len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = built
+        state.derived["compare_segments"] = built
         return built
 
 
@@ -1223,7 +1201,7 @@ def listed_members(text: str, members: dict[str, str]) -> set[str] | None:
     for match in _APPLIES_TO.finditer(text):
         found = set()
         for item in _LIST_SPLIT.split(match.group(1)):
-            service_id = _key_to_id(lookup_key(item))
+            service_id = get_catalogue().id_for(item)
             if service_id in members:
                 found.add(members[service_id])
         if len(found) >= 2:
@@ -1337,29 +1315,8 @@ class _Candidate:
 
 
 def resolve_service(name: str, catalogue: Catalogue | None = None) -> Service:
-    """The service a name stands for; a name that starts exactly one service's names ("Spot", "Reserved") is enough.
-
-    Raises UnknownService with close matches when the name fits none, or fits several ("Standard").
-    """
-    catalogue = catalogue or get_catalogue()
-    try:
-        return catalogue.resolve(name)
-    except UnknownService as exc:
-        key = lookup_key(name)
-        if len(key) < 3:
-            raise
-        by_name = sorted({s.id for s in catalogue for n in (s.name, s.full_name) if lookup_key(n).startswith(key)})
-        if len(by_name) == 1:
-            return catalogue.services[by_name[0]]
-        starting = by_name or sorted({i for k, i in _name_keys().items() if k.startswith(key)})
-        if len(starting) == 1:
-            return catalogue.services[starting[0]]
-        if len(starting) > 1:
-            suggestions = (starting + [s for s in exc.details.get("suggestions", []) if s not in starting])[:8]
-            raise UnknownService(
-                f"{name!r} could be several services: {', '.join(starting[:8])}. Name one of them.", suggestions=suggestions
-            ) from None
-        raise
+    """The service a name stands for; a name that starts exactly one service's names ("Spot", "Reserved") is enough."""
+    return (catalogue or get_catalogue()).resolve(name, allow_prefix=True)
 
 
 def _resolve_services(names: Sequence[str], catalogue: Catalogue) -> list[Service]:

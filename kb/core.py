@@ -50,6 +50,8 @@ class _State:
     word_sets: list[set[str]] = field(default_factory=list)
     corpus: str = ""
     line_matrix: np.ndarray | None = None
+    # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
+    derived: dict[str, object] = field(default_factory=dict)
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod

@@ -19,9 +19,10 @@ from api.app import create_app
 from kb.config import Settings
 from kb.errors import IndexCorrupt, KBError
 from kb.index import BM25_DIR, CHUNK_VECTORS, CHUNKS_FILE, LINE_VECTORS, LINES_FILE, MANIFEST, build_dir
-from kb.testing import HashingEmbedder
+from kb.testing import HashingEmbedder, free_port, kb_command, server_env
 from tests.api.conftest import write_notes
-from tests.api.test_http import KB, free_port, server_env
+
+KB = kb_command()
 
 
 def _manifest(index_dir: Path) -> dict:
