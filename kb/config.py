@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     llm_url: str | None = None
     llm_model: str = "gpt-4o-mini"
+    llm_api_key: str = ""  # sent as a Bearer token when set
+    llm_timeout_s: float = 20.0  # per network operation of one LLM request; on timeout ask() keeps its extractive answer
 
     api_keys: str = ""  # comma-separated
     admin_keys: str = ""  # comma-separated
