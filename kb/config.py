@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     service_boost: float = 0.05
     describe_boost: float = 0.05
     describe_floor: float = 0.45
+    # When the question is surely about one service (its description the closest by `focus_margin`), that
+    # service's chunks are lifted by `focus_boost` and re-ranked by the question stripped of the service's
+    # name and description (one more query encode); 0 turns it off.
+    focus_floor: float = 0.5
+    focus_margin: float = 0.06
+    focus_boost: float = 0.2
+    focus_mix: float = 0.5
     # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain.py).
     abstain_below: float = 0.40
 

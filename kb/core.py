@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -15,7 +16,17 @@ from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
-from kb.retrieval import ServiceIndex, Signals, Weights, combine, diversify, word_set
+from kb.retrieval import (
+    ServiceGuess,
+    ServiceIndex,
+    Signals,
+    Weights,
+    apply_focus,
+    combine,
+    diversify,
+    focus_query,
+    word_set,
+)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -151,7 +162,17 @@ class KnowledgeBase:
 
     def weights(self) -> Weights:
         s = self.settings
-        return Weights(s.dense_weight, s.line_weight, s.service_boost, s.describe_boost, s.describe_floor)
+        return Weights(
+            s.dense_weight,
+            s.line_weight,
+            s.service_boost,
+            s.describe_boost,
+            s.describe_floor,
+            s.focus_floor,
+            s.focus_margin,
+            s.focus_boost,
+            s.focus_mix,
+        )
 
     def signals(self, query: str, state: _State | None = None, query_vector: np.ndarray | None = None) -> Signals:
         """What the query says about every chunk: dense, best lines, BM25, services named or described."""
@@ -173,33 +194,63 @@ class KnowledgeBase:
             line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
         catalogue = get_catalogue()
         named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}
+        guess = self._guess_service(query_vector)
         return Signals(
             dense=dense,
             line_chunk=line_chunk,
             line_scores=line_scores,
             lexical=index.lexical.scores(query),
             named=named,
-            described=self._described(query_vector),
+            described={s: guess.similarity for s in guess.kin} if guess and self.settings.describe_boost else {},
+            guess=guess,
         )
 
-    def _described(self, query_vector: np.ndarray) -> dict[str, float]:
-        """Similarity of the query to the catalogue description of its closest service (and that service's kin)."""
+    def _guess_service(self, query_vector: np.ndarray) -> ServiceGuess | None:
+        """The service whose catalogue description the query is closest to (named or only described)."""
         from kb.catalogue import get_catalogue
 
-        if self.settings.describe_boost == 0:
-            return {}
+        if self.settings.describe_boost == 0 and self.settings.focus_boost == 0:
+            return None
+        catalogue = get_catalogue()
         if self._service_vectors is None:
-            catalogue = get_catalogue()
             ids = list(catalogue.services)
             texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
             self._service_vectors = (ids, self.embedder.encode(texts))
         ids, vectors = self._service_vectors
         sims = vectors @ query_vector.reshape(-1)
-        best = int(np.argmax(sims))
-        catalogue = get_catalogue()
-        service = catalogue.get(ids[best])
-        kin = set(catalogue.family(service.id)) | ({service.parent} if service.parent else set())
-        return {s: float(sims[best]) for s in kin}
+        order = np.argsort(-sims)
+        service = catalogue.get(ids[int(order[0])])
+        kin = frozenset(catalogue.family(service.id)) | ({service.parent} if service.parent else frozenset())
+        runner_up = next((float(sims[i]) for i in order[1:] if ids[int(i)] not in kin), 0.0)
+        vocabulary = f"{service.name} {service.full_name} {service.description} aws amazon aws's amazon's"
+        return ServiceGuess(
+            service=service.id,
+            kin=kin,
+            similarity=float(sims[order[0]]),
+            margin=float(sims[order[0]]) - runner_up,
+            vocabulary=frozenset(re.findall(r"[a-z0-9]+", vocabulary.lower())),
+        )
+
+    def focused_signals(self, query: str, signals: Signals, state: _State) -> Signals | None:
+        """Signals of the query stripped of its service's name and description, when the service guess is sure."""
+        guess = signals.guess
+        if guess is None or not guess.confident(self.weights()):
+            return None
+        focused = focus_query(query, guess.vocabulary)
+        if not focused or focused == query:
+            return None
+        return self.signals(focused, state, self.encode_query(focused))
+
+    def scores(
+        self, signals: Signals, focused: Signals | None, state: _State, weights: Weights | None = None
+    ) -> np.ndarray:
+        """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query."""
+        weights = weights or self.weights()
+        scores = combine(signals, state.chunk_services, weights)
+        if focused is None or signals.guess is None or not signals.guess.confident(weights):
+            return scores
+        in_service = state.chunk_services.mask(signals.guess.kin)
+        return apply_focus(scores, combine(focused, state.chunk_services, weights), in_service, weights)
 
     def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
         """The k passages that best answer the query, diverse, each cited to its exact lines."""
@@ -227,11 +278,14 @@ class KnowledgeBase:
     ) -> list[tuple[int, float]]:
         if not state.index.chunks:
             return []
-        signals = self.signals(query, state, query_vector) if mode != "bm25" else None
-        if signals is None:
+        if mode == "bm25":
             scores = state.index.lexical.scores(query)
         else:
-            scores = combine(signals, state.chunk_services, self.weights(), mode)
+            signals = self.signals(query, state, query_vector)
+            if mode == "dense":
+                scores = combine(signals, state.chunk_services, self.weights(), mode)
+            else:
+                scores = self.scores(signals, self.focused_signals(query, signals, state), state)
         if allowed is not None:
             scores = np.where(state.chunk_services.mask(allowed), scores, -np.inf)
         order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
@@ -274,7 +328,12 @@ class KnowledgeBase:
         chosen = extract.pick(candidates)
         if not chosen:
             return extract.abstain(question, hits)
-        return extract.compose(question, chosen, hits)
+        answer = extract.compose(question, chosen, hits)
+        if self.settings.llm_url:
+            from kb.generation import generate_answer
+
+            answer = generate_answer(question, hits, answer, self.settings)
+        return answer
 
     def compare(self, services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
         """A table of 2-6 services by aspect: each cell quoted from the notes and cited, "not in notes", or a conflict."""

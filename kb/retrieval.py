@@ -1,8 +1,9 @@
-"""Retrieval steps as pure functions over score arrays: fusion, small-to-big, service boost, diversity."""
+"""Retrieval steps as pure functions over score arrays: fusion, small-to-big, service boost, focus, diversity."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -108,6 +109,7 @@ class Signals:
         lexical: np.ndarray,
         named: set[str],
         described: dict[str, float],
+        guess: "ServiceGuess | None" = None,
     ) -> None:
         self.dense = dense
         self.line_chunk = line_chunk
@@ -115,6 +117,7 @@ class Signals:
         self.lexical = lexical
         self.named = named
         self.described = described
+        self.guess = guess
 
 
 class Weights:
@@ -127,12 +130,66 @@ class Weights:
         service_boost: float = 0.05,
         describe_boost: float = 0.0,
         describe_floor: float = 0.5,
+        focus_floor: float = 0.5,
+        focus_margin: float = 0.03,
+        focus_boost: float = 0.0,
+        focus_mix: float = 0.5,
     ) -> None:
         self.dense_weight = dense_weight
         self.line_weight = line_weight
         self.service_boost = service_boost
         self.describe_boost = describe_boost
         self.describe_floor = describe_floor
+        self.focus_floor = focus_floor
+        self.focus_margin = focus_margin
+        self.focus_boost = focus_boost
+        self.focus_mix = focus_mix
+
+
+@dataclass(frozen=True)
+class ServiceGuess:
+    """The catalogue service whose description the question is closest to, with its kin (variants and parent).
+
+    `margin` is how much closer it is than the nearest service outside that kin: a guess that barely wins is
+    no guess.
+    """
+
+    service: str
+    kin: frozenset[str]
+    similarity: float
+    margin: float
+    vocabulary: frozenset[str]  # words of its name and description
+
+    def confident(self, weights: Weights) -> bool:
+        return weights.focus_boost > 0 and self.similarity >= weights.focus_floor and self.margin >= weights.focus_margin
+
+
+# Words that carry the question's intent; never stripped even when a service's description uses them.
+_ASKING = frozenset(
+    "how what which why when where who whom whose does do did is are was were can could should would will i my me "
+    "it its we our you your".split()
+)
+
+
+def focus_query(query: str, vocabulary: frozenset[str]) -> str:
+    """The query without the words that only name or describe its service, so what it asks about stands out.
+
+    "How often does AWS's columnar petabyte-scale data warehouse back itself up?" asks Redshift about backups;
+    once Redshift is known, "How often does back itself up?" ranks Redshift's own lines by the question asked.
+    """
+    kept = []
+    for token in query.split():
+        words = set(_WORD.findall(token.lower()))
+        if words and words <= vocabulary and not words & _ASKING:
+            continue
+        kept.append(token)
+    return " ".join(kept)
+
+
+def apply_focus(scores: np.ndarray, focused: np.ndarray, in_service: np.ndarray, weights: Weights) -> np.ndarray:
+    """Lift the guessed service's chunks, ranked half by the whole question and half by the focused one."""
+    lifted = weights.focus_mix * focused + (1.0 - weights.focus_mix) * scores + weights.focus_boost
+    return np.where(in_service, np.maximum(scores, lifted), scores)
 
 
 def described_bonus(services: ServiceIndex, described: dict[str, float], boost: float, floor: float) -> np.ndarray:

@@ -10,9 +10,12 @@ from tests.conftest import EVAL_DIR, SHIPPED_NOTES
 
 pytestmark = pytest.mark.slow
 
-# Measured 0.853 / 0.735 (bench/tune_retrieval.py, kb eval); a drop below these floors is a regression.
-RECALL_AT_5_FLOOR = 0.80
-MRR_FLOOR = 0.68
+# Measured 0.882 / 0.749 (kb eval ../shared/eval/dev.jsonl); a drop below these floors is a regression.
+RECALL_AT_5_FLOOR = 0.85
+MRR_FLOOR = 0.72
+# bench/data/heldout.jsonl: 60 questions written blind from the notes, never used to tune (measured .95 / .86).
+HELDOUT_RECALL_AT_5_FLOOR = 0.90
+HELDOUT_MRR_FLOOR = 0.80
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,24 @@ def test_dev_recall_and_mrr_stay_above_their_floors(real_kb, dev_questions, figu
     figures["dev recall@5 / MRR@10 (hybrid)"] = f"{report.overall['recall@5']} / {report.overall['mrr@10']}"
     assert report.overall["recall@5"] >= RECALL_AT_5_FLOOR
     assert report.overall["mrr@10"] >= MRR_FLOOR
+
+
+def test_heldout_recall_and_mrr_stay_above_their_floors(real_kb, figures):
+    questions = load_questions(PROJECT_ROOT / "bench" / "data" / "heldout.jsonl")
+    report = evaluate(questions, lambda q: [h.model_dump() for h in real_kb.search(q, k=10).results])
+    figures["held-out recall@5 / MRR@10 (hybrid)"] = f"{report.overall['recall@5']} / {report.overall['mrr@10']}"
+    assert report.overall["recall@5"] >= HELDOUT_RECALL_AT_5_FLOOR
+    assert report.overall["mrr@10"] >= HELDOUT_MRR_FLOOR
+
+
+def test_a_described_service_is_found_and_its_fact_ranked_by_what_is_asked(real_kb):
+    # Not a dev question: SQS is only described, and the fact asked (retention) is one line among many of SQS.
+    question = "At most how many days will Amazon's fully managed message queue hold on to a message nobody has read?"
+    signals = real_kb.signals(question, real_kb._state)
+    assert signals.guess is not None and signals.guess.service == "sqs"
+    assert signals.guess.confident(real_kb.weights())
+    top = real_kb.search(question, k=5).results
+    assert any("14 days" in hit.text and "sqs" in hit.service for hit in top)
 
 
 def test_hybrid_beats_each_single_mode(real_kb, dev_questions):
