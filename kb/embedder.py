@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 from concurrent.futures import Future
@@ -14,6 +16,8 @@ from kb.config import Settings
 from kb.errors import KBError
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -50,10 +54,20 @@ def resolve_model(setting: str) -> tuple[str, str]:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded offline; the weights load on the first encode.
 
-    Counting word pieces needs only the tokenizer, so a rebuild with nothing to embed never pays for torch.
+    By default the model runs under ONNX Runtime (kb/onnx_model.py: the same vectors, a query encode in about
+    half the time, no torch in a serving process); `runtime="torch"`, or a model ONNX cannot take, runs it
+    with sentence-transformers. Counting word pieces needs only the tokenizer, so a rebuild with nothing to
+    embed never loads the model at all.
     """
 
-    def __init__(self, model: str = "", batch_size: int = 64, torch_threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str = "",
+        batch_size: int = 64,
+        torch_threads: int = 0,
+        runtime: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -63,6 +77,9 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._torch_threads = torch_threads
         self._model = None
+        self._onnx = None
+        self._cache_dir = cache_dir or Path(tempfile.gettempdir()) / "notes-kb-models"
+        self.runtime = runtime if runtime == "onnx" and _onnx_possible(Path(self._location)) else "torch"
         # The tokenizer is not safe to share across threads mid-call; the API serves from a thread pool.
         self._lock = threading.Lock()
         self._tokenizer = None
@@ -81,6 +98,20 @@ class SentenceTransformerEmbedder:
                 self.dimension = dimension
         else:
             self._load()
+
+    def _load_onnx(self):
+        if self._onnx is None:
+            from kb.onnx_model import load_encoder
+
+            try:
+                self._onnx = load_encoder(
+                    Path(self._location), self._cache_dir, self.max_tokens, self._torch_threads, self._batch_size
+                )
+            except Exception as exc:  # an export that fails leaves the torch runtime, which always works
+                log.warning("ONNX Runtime unavailable for %s (%s); using torch", self._location, exc)
+                self.runtime = "torch"
+                return None
+        return self._onnx
 
     def _load(self):
         if self._model is None:
@@ -102,6 +133,8 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.runtime == "onnx" and self._load_onnx() is not None:
+            return self._onnx.encode(texts)
         with self._lock:
             vectors = self._load().encode(
                 texts,
@@ -116,6 +149,15 @@ class SentenceTransformerEmbedder:
         if self._tokenizer is not None:
             return len(self._tokenizer.encode(text).ids)
         return len(self._load().tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _onnx_possible(folder: Path) -> bool:
+    """The folder is a model ONNX Runtime can take and the runtime is installed."""
+    import importlib.util
+
+    from kb.onnx_model import can_export
+
+    return folder.is_dir() and can_export(folder) and importlib.util.find_spec("onnxruntime") is not None
 
 
 def _read_json(path: Path) -> dict:
@@ -139,16 +181,22 @@ def _pooled_dimension(folder: Path) -> int | None:
     return int(dimension) if dimension else None
 
 
-_cache: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
+_cache: dict[tuple[str, int, str, str], SentenceTransformerEmbedder] = {}
 _cache_lock = threading.Lock()
 
 
 def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """The process-wide embedder for these settings (the model is loaded once)."""
-    key = (settings.model, settings.torch_threads)
+    key = (settings.model, settings.torch_threads, settings.embed_runtime, str(settings.model_cache_dir))
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size, settings.torch_threads)
+            _cache[key] = SentenceTransformerEmbedder(
+                settings.model,
+                settings.embed_batch_size,
+                settings.torch_threads,
+                settings.embed_runtime,
+                settings.model_cache_dir,
+            )
         return _cache[key]
 
 
