@@ -16,7 +16,7 @@ from api.logging import AccessLog, install_access_logging
 from api.reindex import Reindexer
 from api.routes import admin, ask, compare, error_response, health, search, services
 from api.security import Access, rate_limit, require_admin, require_api_key
-from api.serving import Serving, freeze_long_lived_objects, open_knowledge_base
+from api.serving import Serving, open_knowledge_base, settle_after_load
 from kb.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def create_app(
         if serving.knowledge_base is None:
             await run_in_threadpool(serving.load)
         else:
-            freeze_long_lived_objects()  # loaded before (preload): what load() does after loading
+            settle_after_load()  # loaded before (preload): what load() does after loading
         yield
 
     app = FastAPI(title="notes-kb API", description=DESCRIPTION, version=_version(), lifespan=lifespan)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.serving import Serving
 from kb.core import KnowledgeBase
 
 
-def get_serving(request: Request) -> Serving:
+async def get_serving(request: Request) -> Serving:
     """The app's Serving holder (set up by create_app)."""
     return request.app.state.serving
 
@@ -18,13 +19,16 @@ def get_serving(request: Request) -> Serving:
 INDEX_BUILD_HEADER = "X-Index-Build"
 
 
-def get_knowledge_base(serving: Annotated[Serving, Depends(get_serving)], response: Response) -> KnowledgeBase:
+async def get_knowledge_base(serving: Annotated[Serving, Depends(get_serving)], response: Response) -> KnowledgeBase:
     """The loaded KnowledgeBase, refreshed if a newer build is on disk; IndexNotBuilt/IndexCorrupt (503) when none loads.
 
     The response names the build it answers from (X-Index-Build), so a client can tell when passage ids may change.
     """
-    # A plain def: FastAPI runs it in the threadpool, so a reload never blocks the event loop.
-    knowledge_base = serving.current()
+    # Dependencies are async so that a request makes one hop to a worker thread (the route's own), not one per
+    # dependency. The check for a newer build reads the disk and a reload takes seconds: those go to a thread.
+    knowledge_base = serving.ready()
+    if knowledge_base is None:
+        knowledge_base = await run_in_threadpool(serving.current)
     response.headers[INDEX_BUILD_HEADER] = str(knowledge_base.manifest.get("build_id"))
     return knowledge_base
 

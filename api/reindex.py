@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from api.schemas import BuildSummary, ReindexJob, ReindexStatus
-from api.serving import Serving
+from api.serving import Serving, release_free_memory
 from kb.config import Settings
 from kb.errors import IndexBusy, KBError
 from kb.index import BUILDS
@@ -157,6 +157,8 @@ class Reindexer:
             job.finished_at = _now()
             job.seconds = round(time.perf_counter() - started, 2)
             self._last, self._running = job, None
+        # The build's temporaries were allocated in this thread's malloc arena: give the pages back now.
+        release_free_memory()
 
     def _remove_partial_builds(self) -> None:
         # A failed build leaves builds/<id>.tmp (possibly large, after a full disk); the next build would remove it,

@@ -19,14 +19,30 @@ if TYPE_CHECKING:
 log = logging.getLogger("api")
 
 
-def freeze_long_lived_objects() -> None:
-    """Put every object alive now (imports, the model, the loaded build: ~500,000) out of the cyclic GC's reach.
+def settle_after_load() -> None:
+    """Settle memory once a build (and the model) is loaded: freeze what is alive now, return freed pages.
 
-    A full collection otherwise scans them all, about 0.2 s with the GIL held, and every request in flight waits
-    for it; rebuilds, which allocate a lot, set one off every time. The loaded build holds no reference cycles,
-    so reference counting still frees an old build once the last request using it is done.
+    gc.freeze() puts every object alive now (imports, the model, the loaded build: ~500,000) out of the cyclic
+    GC's reach. A full collection otherwise scans them all, about 0.2 s with the GIL held, and every request in
+    flight waits for it; rebuilds, which allocate a lot, set one off every time. The loaded build holds no
+    reference cycles, so reference counting still frees an old build once the last request using it is done.
+
+    Loading frees much of what it allocates on the way (parsed files, temporary arrays), and glibc keeps those
+    pages resident until told otherwise: trimming them took a torch-runtime server from 801 to 694 MB after warm-up.
     """
     gc.freeze()
+    release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Return the free pages of every malloc arena to the system (glibc's malloc_trim); a no-op without glibc."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def open_knowledge_base(settings: Settings) -> "KnowledgeBase":
@@ -64,7 +80,7 @@ class Serving:
         else:
             self.load_error = None
             self._last_reported = None
-            freeze_long_lived_objects()
+            settle_after_load()
             log.info("serving index build %s from %s", self.knowledge_base.manifest.get("build_id"), self.settings.index_dir)
 
     def current(self) -> "KnowledgeBase":
@@ -72,6 +88,12 @@ class Serving:
         self.refresh_if_due()
         if self.knowledge_base is None:
             raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
+        return self.knowledge_base
+
+    def ready(self) -> "KnowledgeBase | None":
+        """The loaded KnowledgeBase when no check for a newer build is due (no disk access); else None: use current()."""
+        if self.knowledge_base is None or time.monotonic() - self._last_check >= self.check_interval:
+            return None
         return self.knowledge_base
 
     def refresh_if_due(self) -> None:
@@ -90,7 +112,7 @@ class Serving:
             try:
                 if self.knowledge_base.reload_if_changed():
                     self._last_reported = None
-                    freeze_long_lived_objects()
+                    settle_after_load()
                     log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
             except KBError as exc:
                 self._report(f"kept index build {self.knowledge_base.manifest.get('build_id')}; the new one failed to load: {exc.message}")
@@ -109,7 +131,7 @@ class Serving:
                     raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
             elif self.knowledge_base.reload_if_changed():
                 self._last_reported = None
-                freeze_long_lived_objects()
+                settle_after_load()
                 log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
             return self.knowledge_base
 

@@ -9,7 +9,9 @@ on a free loopback port with the real model, and drives it with closed-loop clie
 when the last one is answered) over keep-alive HTTP connections. `--seconds` is the length of the whole run: 3/4
 of it is split evenly between the endpoint x clients phases, the last 1/4 (at least until the rebuild is served)
 runs /search and /ask together while `POST /admin/reindex` rebuilds from the notes, one line of which was edited
-so that the rebuild re-embeds something. Memory is the server's VmRSS from /proc, sampled every 0.25 s.
+so that the rebuild re-embeds something. Memory is the server's VmRSS from /proc, sampled every 0.25 s. `cpu ms`
+is the server's CPU time per answer (from /proc): on a machine shared with other work it tells a change that made a
+request cheaper from a run that merely had the cores to itself.
 
 Goal: zero errors everywhere, p99 <= 300 ms at 32 clients, memory flat.
 """
@@ -60,6 +62,15 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class MemorySampler(threading.Thread):
     """The server's resident memory every `interval` seconds, with the time of each sample."""
 
@@ -89,6 +100,7 @@ class Phase:
     statuses: dict[int, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    server_cpu_s: float | None = None
 
     @property
     def errors(self) -> int:
@@ -102,9 +114,11 @@ class Phase:
 
     def line(self) -> str:
         rps = len(self.latencies) / self.seconds if self.seconds else 0.0
+        cpu = self.server_cpu_s * 1000 / len(self.latencies) if self.server_cpu_s is not None and self.latencies else None
         return (
             f"{self.name:<16}{self.clients:>8}{rps:>10.1f}{self.percentile(0.50):>10.0f}{self.percentile(0.99):>10.0f}"
             f"{self.percentile(1.0):>10.0f}{len(self.latencies):>10}{self.errors:>8}"
+            + (f"{cpu:>10.1f}" if cpu is not None else f"{'-':>10}")
         )
 
 
@@ -138,13 +152,21 @@ async def drive(base_url: str, phase: Phase, endpoints: list[str], until: Callab
         phase.seconds = time.monotonic() - started
 
 
-def run_phase(base_url: str, phase: Phase, endpoints: list[str], seconds: float, pool: list[str]) -> Phase:
+def run_phase(
+    base_url: str, phase: Phase, endpoints: list[str], seconds: float, pool: list[str], pid: int | None = None
+) -> Phase:
     deadline = time.monotonic() + seconds
+    before = cpu_seconds(pid) if pid else None
     asyncio.run(drive(base_url, phase, endpoints, lambda: time.monotonic() >= deadline, pool))
+    after = cpu_seconds(pid) if pid else None
+    if before is not None and after is not None:
+        phase.server_cpu_s = after - before
     return phase
 
 
-def reindex_phase(base_url: str, admin_key: str, clients: int, seconds: float, pool: list[str]) -> tuple[Phase, dict]:
+def reindex_phase(
+    base_url: str, admin_key: str, clients: int, seconds: float, pool: list[str], pid: int | None = None
+) -> tuple[Phase, dict]:
     """/search and /ask together while a rebuild runs; goes on until the rebuild is served and `seconds` passed."""
     phase = Phase("both + reindex", clients)
     headers = {"X-API-Key": admin_key}
@@ -169,7 +191,11 @@ def reindex_phase(base_url: str, admin_key: str, clients: int, seconds: float, p
     worker = threading.Thread(target=rebuild, daemon=True)
     worker.start()
     deadline = started + seconds
+    before = cpu_seconds(pid) if pid else None
     asyncio.run(drive(base_url, phase, ["/search", "/ask"], lambda: time.monotonic() >= deadline and "job" in state, pool))
+    after = cpu_seconds(pid) if pid else None
+    if before is not None and after is not None:
+        phase.server_cpu_s = after - before  # the rebuild's CPU too
     worker.join(5)
     return phase, state
 
@@ -240,10 +266,11 @@ def main() -> None:
                 phase_seconds = args.seconds * 0.75 / (2 * len(client_counts))
                 for endpoint in ("/search", "/ask"):
                     for clients in client_counts:
-                        phases.append(run_phase(base_url, Phase(endpoint, clients), [endpoint], phase_seconds, pool))
+                        phase = Phase(endpoint, clients)
+                        phases.append(run_phase(base_url, phase, [endpoint], phase_seconds, pool, process.pid))
                         marks[f"{endpoint} x {clients}"] = time.monotonic()
                 under_reindex, rebuild = reindex_phase(
-                    base_url, admin_key, args.reindex_clients, args.seconds * 0.25, pool
+                    base_url, admin_key, args.reindex_clients, args.seconds * 0.25, pool, process.pid
                 )
                 marks["reindex phase"] = time.monotonic()
                 phases.append(under_reindex)
@@ -253,10 +280,14 @@ def main() -> None:
         server_log = (work / "server.log").read_text(errors="replace")
 
     print(f"\nkb serve on loopback, model {health.get('model', {}).get('name')}, {health.get('chunks')} chunks, "
-          f"{os.cpu_count()} CPUs; KB_MODEL_CONCURRENCY={get_settings().model_concurrency}")
+          f"{os.cpu_count()} CPUs; KB_MODEL_CONCURRENCY={get_settings().model_concurrency}, "
+          f"KB_TORCH_THREADS={get_settings().torch_threads or 'server default'}")
     # Other processes on the machine take CPU from the server and the clients alike: say how busy it was.
     print(f"load average (1 min) before the run {load_before[0]:.1f}, after it {os.getloadavg()[0]:.1f}")
-    print(f"{'endpoint':<16}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'requests':>10}{'errors':>8}")
+    print(
+        f"{'endpoint':<16}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'requests':>10}"
+        f"{'errors':>8}{'cpu ms':>10}"
+    )
     for phase in phases:
         print(phase.line())
     job = rebuild.get("job", {})

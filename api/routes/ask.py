@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
@@ -18,9 +19,10 @@ router = APIRouter(tags=["ask"])
     summary="Answer a question from the notes, with citations",
     responses={**BAD_REQUEST, **NOT_FOUND, **NO_INDEX},
 )
-def ask(body: AskRequest, knowledge_base: KnowledgeBaseDep) -> Answer:
+async def ask(body: AskRequest, knowledge_base: KnowledgeBaseDep) -> Answer:
     """1-4 sentences quoted verbatim from the best passages, each citation giving its file and lines.
 
     When the notes do not cover the question, `abstained` is true and `passages` still lists the closest ones.
     """
-    return knowledge_base.ask(body.question, k=body.k, service=body.service)
+    # One hop to a worker thread, as in /search.
+    return await run_in_threadpool(knowledge_base.ask, body.question, k=body.k, service=body.service)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
@@ -43,14 +44,15 @@ class CompareRequest(BaseModel):
     summary="Compare services, every cell cited to the notes",
     responses={**BAD_REQUEST, **NOT_FOUND, **NO_INDEX},
 )
-def compare(body: CompareRequest, knowledge_base: KnowledgeBaseDep) -> ComparisonTable:
+async def compare(body: CompareRequest, knowledge_base: KnowledgeBaseDep) -> ComparisonTable:
     """One cell per service and aspect: `value` quotes the notes and each citation gives `file`, `start_line`,
     `end_line` and the verbatim `quote`. `status` is `found`, `not_in_notes` (the notes are silent; no guess), or
     `conflict` when two note files state different figures or claims (`conflict_reason` says which).
 
     An unknown service is a 404 whose `suggestions` lists close names; fewer than 2 or more than 6 services, a 422.
     """
-    return knowledge_base.compare(body.services, body.aspects)
+    # One hop to a worker thread, as in /search.
+    return await run_in_threadpool(knowledge_base.compare, body.services, body.aspects)
 
 
 @router.get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
@@ -21,7 +22,7 @@ router = APIRouter(tags=["search"])
     summary="Search the notes",
     responses={**BAD_REQUEST, **NOT_FOUND, **NO_INDEX},
 )
-def search(
+async def search(
     knowledge_base: KnowledgeBaseDep,
     q: Annotated[
         str,
@@ -40,4 +41,6 @@ def search(
     mode: Annotated[Mode, Query(description="hybrid (default), dense (embeddings only) or bm25 (words only)")] = "hybrid",
 ) -> SearchResult:
     """Up to k diverse passages, best first; each is exactly lines start_line..end_line of `file`."""
-    return knowledge_base.search(q, k=k, service=service, mode=mode)
+    # An async route that hands the search to a worker thread itself: one thread hop a request. A plain def would
+    # make FastAPI hop once more to validate the returned model, and the event loop waits on both.
+    return await run_in_threadpool(knowledge_base.search, q, k=k, service=service, mode=mode)

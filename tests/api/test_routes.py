@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -468,3 +469,30 @@ def test_openapi_documents_routes_models_and_examples(client: TestClient) -> Non
     for status in ("404", "422", "503"):
         assert paths["/search"]["get"]["responses"][status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     assert client.get("/docs").status_code == 200
+
+
+def test_model_routes_run_the_knowledge_base_off_the_event_loop(settings: Settings) -> None:
+    # The routes are async and hand the work to a worker thread themselves: a search on the event loop would
+    # stall every other request for its whole length.
+    app = create_app(settings, knowledge_base=KnowledgeBase(settings, embedder=HashingEmbedder()))
+    loop_threads: set[int] = set()
+    work_threads: set[int] = set()
+
+    async def probe(scope, receive, send):
+        loop_threads.add(threading.get_ident())
+        await app(scope, receive, send)
+
+    knowledge_base = app.state.serving.knowledge_base
+    for name in ("search", "ask", "compare"):
+        original = getattr(knowledge_base, name)
+
+        def recording(*args, _original=original, **kwargs):
+            work_threads.add(threading.get_ident())
+            return _original(*args, **kwargs)
+
+        setattr(knowledge_base, name, recording)
+    with TestClient(probe) as client:
+        assert client.get("/search", params={"q": SQS_QUESTION}).status_code == 200
+        assert client.post("/ask", json={"question": SQS_QUESTION}).status_code == 200
+        client.post("/compare", json={"services": ["sqs", "sns"]})
+    assert work_threads and loop_threads and not work_threads & loop_threads

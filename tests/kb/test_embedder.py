@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -38,3 +39,53 @@ def test_an_encoder_failure_reaches_the_caller():
 
     with pytest.raises(RuntimeError, match="exploded"):
         QueryBatcher(broken).encode_one("x")
+
+
+def test_the_model_runs_on_one_thread_of_its_own():
+    callers: set[str] = set()
+    encoders: set[str] = set()
+    embedder = HashingEmbedder()
+
+    def encode(texts):
+        encoders.add(threading.current_thread().name)
+        return embedder.encode(texts)
+
+    batcher = QueryBatcher(encode)
+
+    def ask(i: int) -> None:
+        callers.add(threading.current_thread().name)
+        batcher.encode_one(f"question {i}")
+
+    threads = [threading.Thread(target=ask, args=(i,), name=f"request-{i}") for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # One malloc arena for the model's scratch memory, whatever the number of request threads.
+    assert len(encoders) == 1 and not encoders & callers
+
+
+def test_the_model_thread_ends_when_idle_and_comes_back_with_the_next_query():
+    embedder = HashingEmbedder()
+    batcher = QueryBatcher(embedder.encode, idle_s=0.05)
+    first = batcher.encode_one("sqs retention")
+    deadline = time.monotonic() + 5
+    while batcher._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert batcher._thread is None
+    assert np.allclose(batcher.encode_one("sqs retention"), first)
+
+
+def test_a_failed_batch_does_not_stop_the_next_query():
+    calls = []
+
+    def flaky(texts):
+        calls.append(texts)
+        if len(calls) == 1:
+            raise RuntimeError("model exploded")
+        return HashingEmbedder().encode(texts)
+
+    batcher = QueryBatcher(flaky)
+    with pytest.raises(RuntimeError, match="exploded"):
+        batcher.encode_one("x")
+    assert batcher.encode_one("sqs").shape == (1, HashingEmbedder().dimension)
