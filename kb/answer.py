@@ -65,11 +65,11 @@ def candidates_from(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
-def lexical_overlap(question_tokens: set[str], text: str) -> float:
+def _overlap(question_tokens: set[str], text_tokens: list[str]) -> float:
     """Share of the question's (stemmed, stop-word-free) words that the text holds."""
     if not question_tokens:
         return 0.0
-    return len(question_tokens & set(tokenize([text])[0])) / len(question_tokens)
+    return len(question_tokens & set(text_tokens)) / len(question_tokens)
 
 
 def unknown_products(question: str, is_known: Callable[[str], bool]) -> list[str]:
@@ -142,13 +142,14 @@ def score_candidates(
     passage, its heading and its service, which one sentence alone cannot show. Weights tuned with
     bench/answer_bench.py on the dev and held-out sets.
     """
-    question_tokens = set(tokenize([question])[0])
-    focused_tokens = set(tokenize([focused_question])[0]) if focused_question else set()
+    # One tokenizer call for the question, its focused form and every candidate (each call has a fixed cost).
+    tokens = tokenize([question, focused_question or "", *(c.quote for c in candidates)])
+    question_tokens, focused_tokens = set(tokens[0]), set(tokens[1])
     wants_figure = asks_for_a_quantity(question)
     top = max((c.hit.score for c in candidates), default=0.0)
-    for c in candidates:
+    for c, quote_tokens in zip(candidates, tokens[2:]):
         c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
-        c.lexical = max(lexical_overlap(question_tokens, c.quote), lexical_overlap(focused_tokens, c.quote))
+        c.lexical = max(_overlap(question_tokens, quote_tokens), _overlap(focused_tokens, quote_tokens))
         prior = c.hit.score / top if top > 0 else 0.0
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
         if wants_figure and _FIGURE.search(c.quote):

@@ -264,7 +264,10 @@ def serve(
         application = create_app(settings, preload=True)
     except KBError as exc:
         _fail(exc)
-    uvicorn.run(application, host=host or settings.api_host, port=port or settings.api_port, log_level="info")
+    # api/logging.py writes one structured line per request; uvicorn's own access line would repeat it.
+    uvicorn.run(
+        application, host=host or settings.api_host, port=port or settings.api_port, log_level="info", access_log=False
+    )
 
 
 @app.command()

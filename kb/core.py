@@ -70,6 +70,7 @@ class _State:
     word_sets: list[set[str]] = field(default_factory=list)
     corpus: str = ""
     line_matrix: np.ndarray | None = None
+    chunk_matrix: np.ndarray | None = None
     # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
     derived: dict[str, object] = field(default_factory=dict)
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
@@ -86,6 +87,7 @@ class _State:
             corpus="\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=all_vectors(index.line_vectors),
+            chunk_matrix=all_vectors(index.chunk_vectors),
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
         )
 
@@ -192,10 +194,9 @@ class KnowledgeBase:
         size = len(index.chunks)
         if query_vector is None:
             query_vector = self.encode_query(query)
-        dense = np.zeros(size, dtype=np.float32)
-        if size:
-            found, rows = index.chunk_vectors.search(query_vector, size)
-            dense[rows[0]] = found[0]
+        # Every chunk's score is needed for fusion: one matrix product over the stored vectors beats a FAISS
+        # search asked for all of them (which sorts them all); FAISS finds the best lines below.
+        dense = state.chunk_matrix @ query_vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
         line_chunk = np.zeros(0, dtype=np.int32)
         line_scores = np.zeros(0, dtype=np.float32)
         if index.line_vectors.ntotal:
