@@ -119,8 +119,8 @@ class SentenceTransformerEmbedder:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            if self._torch_threads:
-                torch.set_num_threads(self._torch_threads)
+            # kb/__init__ sets OMP_NUM_THREADS=1 for the small query-time algebra; the model wants every core.
+            torch.set_num_threads(self._torch_threads or os.cpu_count() or 1)
             try:
                 model = SentenceTransformer(self._location, device="cpu")
             except Exception as exc:
