@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -33,6 +34,7 @@ class Candidate:
     line: int
     part: int
     quote: str
+    tokens: frozenset[str] = frozenset()
     dense: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
@@ -51,21 +53,30 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", _MARKUP.sub(" ", text).lower()))
 
 
+@lru_cache(maxsize=4096)
+def _quotable(text: str, start_line: int, heading_path: tuple[str, ...]) -> tuple[tuple[int, int, str, frozenset[str]], ...]:
+    """(line, part, sentence, its tokens) for every quotable sentence of a passage; a passage's are worked out
+    once, not on every question that retrieves it."""
+    headings = {_words(h) for h in heading_path}
+    found: list[tuple[int, int, str]] = []
+    for offset, line in enumerate(text.split("\n")):
+        if _words(line) in headings:
+            continue
+        found.extend((start_line + offset, part, sentence) for part, sentence in enumerate(split_sentences(line)))
+    tokens = tokenize([sentence for _, _, sentence in found]) if found else []
+    return tuple((line, part, sentence, frozenset(t)) for (line, part, sentence), t in zip(found, tokens))
+
+
 def candidates_from(hits: list[Hit]) -> list[Candidate]:
     """Every quotable sentence of the passages' lines (headings are not answers), with where it stands."""
-    out: list[Candidate] = []
-    for rank, hit in enumerate(hits):
-        headings = {_words(h) for h in hit.heading_path}
-        for offset, line in enumerate(hit.text.split("\n")):
-            number = hit.start_line + offset
-            if _words(line) in headings:
-                continue
-            for part, sentence in enumerate(split_sentences(line)):
-                out.append(Candidate(rank, hit, number, part, sentence))
-    return out
+    return [
+        Candidate(rank, hit, line, part, sentence, tokens)
+        for rank, hit in enumerate(hits)
+        for line, part, sentence, tokens in _quotable(hit.text, hit.start_line, tuple(hit.heading_path))
+    ]
 
 
-def _overlap(question_tokens: set[str], text_tokens: list[str]) -> float:
+def _overlap(question_tokens: set[str], text_tokens: frozenset[str]) -> float:
     """Share of the question's (stemmed, stop-word-free) words that the text holds."""
     if not question_tokens:
         return 0.0
@@ -142,14 +153,13 @@ def score_candidates(
     passage, its heading and its service, which one sentence alone cannot show. Weights tuned with
     bench/answer_bench.py on the dev and held-out sets.
     """
-    # One tokenizer call for the question, its focused form and every candidate (each call has a fixed cost).
-    tokens = tokenize([question, focused_question or "", *(c.quote for c in candidates)])
+    tokens = tokenize([question, focused_question or ""])
     question_tokens, focused_tokens = set(tokens[0]), set(tokens[1])
     wants_figure = asks_for_a_quantity(question)
     top = max((c.hit.score for c in candidates), default=0.0)
-    for c, quote_tokens in zip(candidates, tokens[2:]):
+    for c in candidates:
         c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
-        c.lexical = max(_overlap(question_tokens, quote_tokens), _overlap(focused_tokens, quote_tokens))
+        c.lexical = max(_overlap(question_tokens, c.tokens), _overlap(focused_tokens, c.tokens))
         prior = c.hit.score / top if top > 0 else 0.0
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
         if wants_figure and _FIGURE.search(c.quote):
