@@ -15,7 +15,7 @@ from kb.models import Answer, Citation, Hit
 NOT_COVERED = "The notes do not cover this."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
 _MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|</?[a-zA-Z][^>]*>")
-_BULLET = re.compile(r"^\s*(?:[-*•▼□]\s*|\d+[.)]\s+)+")
+_BULLET = re.compile(r"^\s*(?:[-•▼□]\s*|\*\s+|\d+[.)]\s+)+")  # "* item", not the "**" of bold
 _QUANTITY = re.compile(
     r"\b(how (long|many|much|large|big|often|fast|far|old)|max(imum)?|min(imum)?|limit|size|duration|retention"
     r"|what (is|are) the (default|max|min|limit))\b",
@@ -45,8 +45,16 @@ def split_sentences(line: str) -> list[str]:
     body = _BULLET.sub("", line).strip()
     if not body or _MARKUP.sub("", body).strip() == "":
         return []
-    parts = [p.strip(" \t*_`>|") for p in _SENTENCE_END.split(body)]
+    parts = [_trim(p) for p in _SENTENCE_END.split(body)]
     return [p for p in parts if len(re.findall(r"\w", p)) >= 3]
+
+
+def _trim(sentence: str) -> str:
+    """The sentence without markup at its ends, unless that would cut a bold marker from its pair."""
+    trimmed = sentence.strip(" \t*_`>|")
+    if trimmed.count("**") % 2:  # "**Automated snapshots** - every 8h": keep both markers, not a stray "**"
+        trimmed = sentence.strip(" \t_`>|")
+    return trimmed
 
 
 def _words(text: str) -> str:
