@@ -111,9 +111,7 @@ class Serving:
             self._last_check = time.monotonic()
             try:
                 if self.knowledge_base.reload_if_changed():
-                    self._last_reported = None
-                    settle_after_load()
-                    log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
+                    self._reloaded()
             except KBError as exc:
                 self._report(f"kept index build {self.knowledge_base.manifest.get('build_id')}; the new one failed to load: {exc.message}")
             except Exception:
@@ -130,10 +128,13 @@ class Serving:
                 if self.knowledge_base is None:
                     raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
             elif self.knowledge_base.reload_if_changed():
-                self._last_reported = None
-                settle_after_load()
-                log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
+                self._reloaded()
             return self.knowledge_base
+
+    def _reloaded(self) -> None:
+        self._last_reported = None
+        settle_after_load()
+        log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
 
     def embedder(self) -> "Embedder":
         """The serving model (shared, never loaded twice), or the configured one when no index is loaded yet."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -172,18 +171,7 @@ class KnowledgeBase:
         return set(catalogue.family(catalogue.resolve(service).id))
 
     def weights(self) -> Weights:
-        s = self.settings
-        return Weights(
-            s.dense_weight,
-            s.line_weight,
-            s.service_boost,
-            s.describe_boost,
-            s.describe_floor,
-            s.focus_floor,
-            s.focus_margin,
-            s.focus_boost,
-            s.focus_mix,
-        )
+        return Weights.of(self.settings)
 
     def signals(self, query: str, state: _State | None = None, query_vector: np.ndarray | None = None) -> Signals:
         """What the query says about every chunk: dense, best lines, BM25, services named or described."""
@@ -238,7 +226,7 @@ class KnowledgeBase:
             kin=kin,
             similarity=float(sims[order[0]]),
             margin=float(sims[order[0]]) - runner_up,
-            vocabulary=frozenset(re.findall(r"[a-z0-9]+", vocabulary.lower())),
+            vocabulary=frozenset(word_set(vocabulary)),
         )
 
     def focus(self, query: str, signals: Signals, state: _State) -> Focus | None:

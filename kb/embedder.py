@@ -170,14 +170,23 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def model_modules(folder: Path) -> tuple[list[str], dict]:
+    """The module kinds of a sentence-transformers folder, in order ("Transformer", "Pooling", ...), and its pooling
+    config; ([], {}) when the folder does not say."""
+    modules = _read_json(folder / "modules.json")
+    if not isinstance(modules, list):
+        return [], {}
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)]
+    pooling = next((m.get("path") for m in modules if isinstance(m, dict) and str(m.get("type", "")).endswith("Pooling")), None)
+    config = _read_json(folder / pooling / "config.json") if isinstance(pooling, str) else {}
+    return kinds, config if isinstance(config, dict) else {}
+
+
 def _pooled_dimension(folder: Path) -> int | None:
     """The output dimension of a transformer + pooling (+ normalize) model, read from its config; None otherwise."""
-    modules = _read_json(folder / "modules.json")
-    kinds = [m.get("type", "") for m in modules] if isinstance(modules, list) else []
-    if not kinds or any(k.endswith(("Dense", "LayerNorm")) for k in kinds):
+    kinds, config = model_modules(folder)
+    if not kinds or any(k in ("Dense", "LayerNorm") for k in kinds):
         return None
-    pooling = next((m.get("path") for m in modules if m.get("type", "").endswith("Pooling")), None)
-    config = _read_json(folder / pooling / "config.json") if pooling else {}
     dimension = config.get("word_embedding_dimension")
     return int(dimension) if dimension else None
 

@@ -12,7 +12,6 @@ the torch ones to a cosine of 0.99999 (tests/kb/test_onnx_model.py).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.embedder import model_modules
 from kb.errors import KBError
 
 log = logging.getLogger(__name__)
@@ -31,17 +31,11 @@ _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 
 def can_export(folder: Path) -> bool:
     """True for a sentence-transformers folder of transformer + mean pooling (+ normalize) only."""
-    try:
-        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-        kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
-        pooling = next(m.get("path") for m in modules if m.get("type", "").endswith("Pooling"))
-        config = json.loads((folder / pooling / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, StopIteration, AttributeError, TypeError):
-        return False
-    mean_only = config.get("pooling_mode_mean_tokens") and not any(
-        config.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_lasttoken")
+    kinds, pooling = model_modules(folder)
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_lasttoken")
     )
-    return bool(mean_only) and kinds[0] == "Transformer" and set(kinds[1:]) <= {"Pooling", "Normalize"}
+    return bool(mean_only) and kinds[:1] == ["Transformer"] and set(kinds[1:]) <= {"Pooling", "Normalize"}
 
 
 def cache_key(folder: Path) -> str:
@@ -124,11 +118,12 @@ class OnnxEncoder:
         self.dimension = int(self.encode(["dimension probe"]).shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             encodings = self._tokenizer.encode_batch(list(texts))
         # Texts of similar length share a batch, so little of each batch is padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        out = np.zeros((len(texts), 0), dtype=np.float32)
         rows: list[np.ndarray] = []
         for start in range(0, len(order), self._batch_size):
             batch = [encodings[i] for i in order[start : start + self._batch_size]]
@@ -142,8 +137,6 @@ class OnnxEncoder:
                 types[row, : len(encoding.ids)] = encoding.type_ids
             (vectors,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             rows.append(vectors)
-        if not rows:
-            return out
         stacked = np.vstack(rows)
         result = np.empty_like(stacked)
         result[order] = stacked

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -98,52 +98,37 @@ def diversify(order: Sequence[int], word_sets: Sequence[set[str]], k: int, thres
     return kept
 
 
+@dataclass
 class Signals:
     """Everything a query tells about each chunk, computed once, combined by `combine` under some weights."""
 
-    def __init__(
-        self,
-        dense: np.ndarray,
-        line_chunk: np.ndarray,
-        line_scores: np.ndarray,
-        lexical: np.ndarray,
-        named: set[str],
-        described: dict[str, float],
-        guess: "ServiceGuess | None" = None,
-    ) -> None:
-        self.dense = dense
-        self.line_chunk = line_chunk
-        self.line_scores = line_scores
-        self.lexical = lexical
-        self.named = named
-        self.described = described
-        self.guess = guess
+    dense: np.ndarray
+    line_chunk: np.ndarray
+    line_scores: np.ndarray
+    lexical: np.ndarray
+    named: set[str]
+    described: dict[str, float]
+    guess: "ServiceGuess | None" = None
 
 
+@dataclass(frozen=True)
 class Weights:
-    """How signals are mixed; defaults come from Settings, tuned on the dev set (bench/tune_retrieval.py)."""
+    """How signals are mixed; the product's values are the Settings fields of the same names (Weights.of)."""
 
-    def __init__(
-        self,
-        dense_weight: float = 0.7,
-        line_weight: float = 0.5,
-        service_boost: float = 0.05,
-        describe_boost: float = 0.0,
-        describe_floor: float = 0.5,
-        focus_floor: float = 0.5,
-        focus_margin: float = 0.03,
-        focus_boost: float = 0.0,
-        focus_mix: float = 0.5,
-    ) -> None:
-        self.dense_weight = dense_weight
-        self.line_weight = line_weight
-        self.service_boost = service_boost
-        self.describe_boost = describe_boost
-        self.describe_floor = describe_floor
-        self.focus_floor = focus_floor
-        self.focus_margin = focus_margin
-        self.focus_boost = focus_boost
-        self.focus_mix = focus_mix
+    dense_weight: float = 0.7
+    line_weight: float = 0.5
+    service_boost: float = 0.05
+    describe_boost: float = 0.0
+    describe_floor: float = 0.5
+    focus_floor: float = 0.5
+    focus_margin: float = 0.03
+    focus_boost: float = 0.0
+    focus_mix: float = 0.5
+
+    @classmethod
+    def of(cls, settings: object) -> "Weights":
+        """The weights a settings object holds (any object with attributes of these names)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
