@@ -322,7 +322,7 @@ def _current_build_id(index_dir: Path) -> str | None:
 
 
 # Bump when chunking or tagging changes what a build holds, so `kb ingest` knows an old index is stale.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 def build_fingerprint(notes_dir: Path, max_tokens: int) -> dict:

@@ -15,6 +15,8 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_NOISE = re.compile(r"(\*\*|__|`+|^\s{0,3}#{1,6}\s+|\\(?=[_*$]))", re.MULTILINE)
 _LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)]*)\)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_BULLET_MARK = re.compile(r"^(?:[-*\u2022\u25bc]|\d+[.)])\s+")
+_PARENT_WORDS = 20
 
 
 def clean_for_embedding(line: str) -> str:
@@ -92,8 +94,38 @@ class ServiceTagger:
         return services
 
 
-def _line_units(number: int, line: str, cleaned: str, leaf: str) -> list[LineUnit]:
-    context = f"{leaf}: " if leaf else ""
+def indentation(line: str) -> int:
+    """How far a line is indented (a tab counts 4; NO-BREAK SPACE counts, as some exports indent with it)."""
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def bullet_parents(lines: list[str], numbers: list[int], skip: int | None) -> dict[int, str]:
+    """For each indented line, the words of the nearest line above it that is indented less (its parent bullet).
+
+    "Can ONLY be created when creating a table" says nothing alone; under "Local Secondary Index (LSI):" it
+    answers when an LSI can be made. Only lines of `numbers` (one section, in order) count, never `skip`
+    (the heading, which the context holds already).
+    """
+    parents: dict[int, str] = {}
+    stack: list[tuple[int, int]] = []  # (indentation, line number) of the open ancestors
+    for n in numbers:
+        if n == skip:
+            continue
+        depth = indentation(lines[n - 1])
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            words = _BULLET_MARK.sub("", clean_for_embedding(lines[stack[-1][1] - 1])).split()
+            if words:
+                parents[n] = " ".join(words[:_PARENT_WORDS])
+        stack.append((depth, n))
+    return parents
+
+
+def _line_units(number: int, line: str, cleaned: str, leaf: str, parent: str | None = None) -> list[LineUnit]:
+    context = " > ".join(part for part in (leaf, parent) if part)
+    context = f"{context}: " if context else ""
     sentences = split_sentences(line)
     if len(sentences) <= 1:
         return [LineUnit(number, 0, context + cleaned)] if len(cleaned) >= 3 else []
@@ -132,6 +164,7 @@ def chunk_section(
     budget = max(16, max_tokens - count_tokens(prefix) - 8)
     cleaned = {n: clean_for_embedding(lines[n - 1]) for n in content}
     token_counts = [max(1, count_tokens(cleaned[n]) - 2) for n in content]
+    parents = bullet_parents(lines, content, section.heading_line)
     records: list[ChunkRecord] = []
     for i, j in _window_spans(content, token_counts, budget):
         start, end = content[i], content[j - 1]
@@ -147,7 +180,10 @@ def chunk_section(
         embed_text = f"{prefix}{names} {body}".strip()
         leaf = " > ".join(section.heading_path[-2:])
         line_units = [
-            unit for n in window_lines if n != section.heading_line for unit in _line_units(n, lines[n - 1], cleaned[n], leaf)
+            unit
+            for n in window_lines
+            if n != section.heading_line
+            for unit in _line_units(n, lines[n - 1], cleaned[n], leaf, parents.get(n))
         ]
         records.append(
             ChunkRecord(

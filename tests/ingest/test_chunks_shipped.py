@@ -112,3 +112,11 @@ def test_saa_sqs_toggle_is_tagged_sqs(shipped):
     chunk = next(r.chunk for r in records if r.chunk.start_line <= 2344 <= r.chunk.end_line)
     assert "sqs" in chunk.service
     assert "Decoupling Applications" in chunk.heading_path
+
+
+def test_nested_bullet_lines_are_embedded_under_their_parent(shipped):
+    # "Can invoke a Lambda function" (42) is one of the things "Invoke one AWS service" (41) covers.
+    _, records = shipped["aws-advanced-topics.md"]
+    unit = next(u for r in records for u in r.lines if u.line == 42)
+    assert "Invoke one AWS service: " in unit.embed_text
+    assert unit.embed_text.endswith("Can invoke a Lambda function")
