@@ -1,7 +1,7 @@
 """How often an extractive answer cites the line that answers the question.
 
 Usage: python bench/answer_bench.py [QUESTIONS.jsonl ...] [--index DIR]
-For each question set (default: ../shared/eval/dev.jsonl and bench/data/heldout.jsonl) prints the share of
+For each question set (default: ../shared/eval/dev.jsonl and bench/data/heldout*.jsonl) prints the share of
 questions whose first citation is on gold (its line overlaps the gold span or an `also` span, or its quote holds
 every answer phrase: the rule of ../shared/eval/README.md applied to the cited line), whose citations include one
 on gold, whose answer text holds every answer phrase, and the abstain rate and mean sentence count.
@@ -16,7 +16,11 @@ from kb.config import PROJECT_ROOT, Settings
 from kb.core import KnowledgeBase
 from kb.evaluation import is_relevant, load_questions
 
-DEFAULT_SETS = [PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl", PROJECT_ROOT / "bench" / "data" / "heldout.jsonl"]
+DEFAULT_SETS = [
+    PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl",
+    PROJECT_ROOT / "bench" / "data" / "heldout.jsonl",
+    PROJECT_ROOT / "bench" / "data" / "heldout2.jsonl",
+]
 
 
 def main() -> None:

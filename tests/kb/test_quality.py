@@ -10,12 +10,13 @@ from tests.conftest import EVAL_DIR, SHIPPED_NOTES
 
 pytestmark = pytest.mark.slow
 
-# Measured 0.882 / 0.749 (kb eval ../shared/eval/dev.jsonl); a drop below these floors is a regression.
-RECALL_AT_5_FLOOR = 0.85
-MRR_FLOOR = 0.72
-# bench/data/heldout.jsonl: 60 questions written blind from the notes, never used to tune (measured .95 / .86).
+# Measured 0.902 / 0.752 (kb eval ../shared/eval/dev.jsonl); a drop below these floors is a regression.
+RECALL_AT_5_FLOOR = 0.87
+MRR_FLOOR = 0.73
+# bench/data/heldout.jsonl: 60 questions written blind from the notes, never used to tune (measured .967 / .849).
 HELDOUT_RECALL_AT_5_FLOOR = 0.90
 HELDOUT_MRR_FLOOR = 0.80
+HELDOUT_SETS = ["heldout.jsonl", "heldout2.jsonl"]  # heldout2: 60 more, written 2026-12-05 (measured .967 / .854)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,11 @@ def test_dev_recall_and_mrr_stay_above_their_floors(real_kb, dev_questions, figu
     assert report.overall["mrr@10"] >= MRR_FLOOR
 
 
-def test_heldout_recall_and_mrr_stay_above_their_floors(real_kb, figures):
-    questions = load_questions(PROJECT_ROOT / "bench" / "data" / "heldout.jsonl")
+@pytest.mark.parametrize("name", HELDOUT_SETS)
+def test_heldout_recall_and_mrr_stay_above_their_floors(real_kb, figures, name):
+    questions = load_questions(PROJECT_ROOT / "bench" / "data" / name)
     report = evaluate(questions, lambda q: [h.model_dump() for h in real_kb.search(q, k=10).results])
-    figures["held-out recall@5 / MRR@10 (hybrid)"] = f"{report.overall['recall@5']} / {report.overall['mrr@10']}"
+    figures[f"{name} recall@5 / MRR@10 (hybrid)"] = f"{report.overall['recall@5']} / {report.overall['mrr@10']}"
     assert report.overall["recall@5"] >= HELDOUT_RECALL_AT_5_FLOOR
     assert report.overall["mrr@10"] >= HELDOUT_MRR_FLOOR
 
