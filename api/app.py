@@ -96,11 +96,12 @@ def create_app(
     keyed = [Depends(require_api_key)] if access.keys_required else []
     guarded, guarded_docs = [*limited, *keyed], {**BODY_DOCS, **(RATE_DOCS if limited else {}), **(KEY_DOCS if keyed else {})}
     # Search, ask and compare embed the query: they take a model slot, so a burst queues instead of piling up.
+    # /ask takes its own, for its model work only (api/routes/ask.py).
     model = Depends(model_slot, scope="function")
     for module, guards, docs in (
         (health, [], {}),
         (search, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
-        (ask, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
+        (ask, guarded, {**guarded_docs, **BUSY_DOCS}),
         (compare, [*guarded, model], {**guarded_docs, **BUSY_DOCS}),
         (services, guarded, guarded_docs),
         (admin, [*guarded, Depends(require_admin)], {**guarded_docs, **ADMIN_DOCS}),

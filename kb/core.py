@@ -295,8 +295,12 @@ class KnowledgeBase:
         return [(i, float(scores[i])) for i in kept], focus
 
     # -- answers ------------------------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5, service: str | None = None) -> Answer:
-        """An extractive answer: 1-4 sentences from the best passages, each cited to its exact line; or an abstention."""
+    def ask(self, question: str, k: int = 5, service: str | None = None, *, generate: bool = True) -> Answer:
+        """An extractive answer: 1-4 sentences from the best passages, each cited to its exact line; or an abstention.
+
+        With a language model configured (KB_LLM_URL) the answer is then rewritten by it (`write_answer`), unless
+        `generate` is false: a server does that step apart, as it waits on the network and not on the model here.
+        """
         from kb import answer as extract
         from kb.catalogue import get_catalogue
 
@@ -337,11 +341,16 @@ class KnowledgeBase:
         if not chosen:
             return extract.abstain(question, hits)
         answer = extract.compose(question, chosen, hits)
-        if self.settings.llm_url:
-            from kb.generation import generate_answer
+        return self.write_answer(answer) if generate else answer
 
-            answer = generate_answer(question, hits, answer, self.settings)
-        return answer
+    def write_answer(self, answer: Answer) -> Answer:
+        """The answer rewritten from its passages by the language model at KB_LLM_URL, every sentence checked and
+        cited; the answer itself when no model is set, it abstained, or the model fails."""
+        if not self.settings.llm_url:
+            return answer
+        from kb.generation import generate_answer
+
+        return generate_answer(answer.question, answer.passages, answer, self.settings)
 
     def compare(self, services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
         """A table of 2-6 services by aspect: each cell quoted from the notes and cited, "not in notes", or a conflict."""

@@ -81,3 +81,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("figures measured by the tests")
         for name, value in _FIGURES.items():
             terminalreporter.write_line(f"{name}: {value}")
+
+
+@pytest.fixture
+def llm():
+    """A fake OpenAI-compatible LLM server (tests/fake_llm.py): queue replies, read the requests it got."""
+    from tests.fake_llm import serve_fake_llm
+
+    with serve_fake_llm() as fake:
+        yield fake

@@ -824,3 +824,23 @@ def test_limits_and_auth_failures_are_logged_too(settings: Settings, caplog: pyt
     lines = access_lines(caplog)
     assert [line["status"] for line in lines] == [401, 200, 429, 413]
     assert [line["client"] for line in lines][1:] == [key_id(USER_KEY)] * 3
+
+
+def test_an_ask_waiting_on_the_language_model_holds_no_model_slot(settings: Settings, llm) -> None:
+    # One model slot, a 0.5 s wait for it, and a language model that takes its time: /ask waits on the network,
+    # not on the model, so a /search meanwhile gets the slot instead of a 503.
+    llm.raw(200, b'{"choices": []}', delay_s=10.0)
+    update = {"model_concurrency": 1, "request_timeout_s": 0.5, "llm_url": llm.url, "llm_timeout_s": 20.0}
+    with TestClient(make_app(settings.model_copy(update=update))) as client:
+        asked: list = []
+        asker = threading.Thread(target=lambda: asked.append(client.post("/ask", json={"question": SQS_QUESTION})))
+        asker.start()
+        wait_until(lambda: len(llm.requests) == 1)
+        assert client.get("/search", params={"q": "sqs retention"}).status_code == 200
+        assert asker.is_alive()  # the language model still has the question
+        llm.stop.set()  # it answers now (with nothing usable)
+        asker.join(10)
+    assert asked[0].status_code == 200
+    answer = asked[0].json()
+    assert answer["abstained"] is False and answer["citations"]  # the extractive answer stands
+
