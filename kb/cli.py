@@ -199,7 +199,7 @@ def compare(
     index: Optional[Path] = typer.Option(None, help="Index directory."),
 ) -> None:
     """A comparison table: every cell quoted from the notes with its lines, "not in notes", or a flagged conflict."""
-    from kb.compare_export import to_csv, to_markdown
+    from kb.compare.export import to_csv, to_markdown
 
     if output_format not in ("md", "csv", "json"):
         err.print(f"[red]error:[/red] --format must be md, csv or json, got {output_format!r}", highlight=False)

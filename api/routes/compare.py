@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
-from kb.compare_export import to_csv, to_markdown
+from kb.compare.export import to_csv, to_markdown
 from kb.models import ComparisonTable
 
 router = APIRouter(tags=["compare"])

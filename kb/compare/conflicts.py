@@ -1,0 +1,123 @@
+"""Conflicts between files: different figures for the same quantity, or "X only" where another file lists more."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.compare.figures import Figure, extract_figures, figures_near
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
+
+
+def _describe(figure: Figure) -> str:
+    if figure.role in ("default", "max", "min") and not re.search(r"\bto\b|[-–]\s?\d", figure.text):
+        return f"{figure.role} {figure.text}"
+    return figure.text
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two files that disagree: the text in each that says so, and a one-line reason."""
+
+    file_a: str
+    text_a: str
+    file_b: str
+    text_b: str
+    reason: str
+
+
+def detect_conflict(
+    evidence: dict[str, list[str]],
+    dimensions: Sequence[str],
+    vocabulary: str = "",
+    keywords: re.Pattern[str] | None = None,
+) -> Conflict | None:
+    """Where two files state different figures for the same quantity, or one says "X only" where another lists more.
+
+    Figures are compared role by role: a default and a maximum are different quantities ("4 days" default and
+    "14 days" maximum agree); a plain figure disagrees with another file's maximum only when it exceeds it.
+    The same figure written differently ("256KB", "256 KB", "24 hours", "1 day") is the same figure.
+    With `keywords`, only figures standing next to one of them count (see figures_near).
+    """
+    files = sorted(evidence)
+
+    def read(text: str) -> list[Figure]:
+        return figures_near(text, dimensions, keywords) if keywords is not None else extract_figures(text, dimensions)
+
+    figures = {f: [(fig, text) for text in evidence[f] for fig in read(text)] for f in files}
+    for i, a in enumerate(files):
+        for b in files[i + 1 :]:
+            found = _figure_conflict(a, figures[a], b, figures[b]) or _figure_conflict(b, figures[b], a, figures[a])
+            if found:
+                return found
+    if vocabulary:
+        for a in files:
+            exclusive = _exclusive_terms(evidence[a], vocabulary)
+            if not exclusive:
+                continue
+            terms, phrase, text_a = exclusive
+            for b in files:
+                if b == a:
+                    continue
+                for text_b in evidence[b]:
+                    extra = sorted(_terms(text_b, vocabulary) - terms)
+                    if extra:
+                        reason = f"{a} says {phrase}; {b} also lists {', '.join(_pretty(t) for t in extra)}"
+                        return Conflict(a, text_a, b, text_b, reason)
+    return None
+
+
+def _figure_conflict(a: str, fa: list[tuple[Figure, str]], b: str, fb: list[tuple[Figure, str]]) -> Conflict | None:
+    def found(p: tuple[Figure, str], q: tuple[Figure, str]) -> Conflict:
+        return Conflict(a, p[1], b, q[1], f"{a} says {_describe(p[0])}; {b} says {_describe(q[0])}")
+
+    for dimension in dict.fromkeys(f.dimension for f, _ in fa):
+        xa = [x for x in fa if x[0].dimension == dimension]
+        xb = [x for x in fb if x[0].dimension == dimension]
+        if not xa or not xb:
+            continue
+        for role in ("default", "max", "min"):
+            ra = [x for x in xa if x[0].role == role]
+            rb = [x for x in xb if x[0].role == role]
+            if ra and rb and not any(_same(p[0].value, q[0].value) for p in ra for q in rb):
+                return found(ra[0], rb[0])
+        va = [x for x in xa if x[0].role == "value"]
+        vb = [x for x in xb if x[0].role == "value"]
+        if va and vb and not any(_same(p[0].value, q[0].value) for p in va for q in vb):
+            # Two plain figures disagree only when neither file gives typed figures that could reconcile them
+            # (a layer number has no default or maximum: two different layers always disagree).
+            typed = [x for x in xa + xb if x[0].role != "value"]
+            if dimension == "layer" or not typed:
+                return found(va[0], vb[0])
+        # A figure beyond every maximum the other file states contradicts it ("kept 30 days" against "up to 14 days").
+        # (One below a minimum is not counted: notes put other durations, such as how recent a backup is, near it.)
+        maxima_b = [x for x in xb if x[0].role == "max"]
+        for p in va + [x for x in xa if x[0].role == "default"]:
+            if maxima_b and all(p[0].value > q[0].value * 1.01 for q in maxima_b):
+                return found(p, maxima_b[0])
+    return None
+
+
+def _terms(text: str, vocabulary: str) -> set[str]:
+    return {re.sub(r"[\s-]", "", m.group(0).lower()).rstrip("s") for m in re.finditer(vocabulary, text, re.IGNORECASE)}
+
+
+def _pretty(term: str) -> str:
+    return {"websocket": "WebSocket", "grpc": "gRPC"}.get(term, term.upper())
+
+
+def _exclusive_terms(texts: list[str], vocabulary: str) -> tuple[set[str], str, str] | None:
+    """The terms a text restricts to with "only" ("(HTTP/HTTPS only)", "only TCP"), and the phrase that says so."""
+    term = rf"(?:{vocabulary})"
+    listing = rf"{term}(?:\s*(?:/|,|and|or|&)\s*{term})*"
+    pattern = re.compile(rf"(?:\bonly\s+(?:supports?\s+)?({listing}))|(?:({listing})\s+only\b)", re.IGNORECASE)
+    for text in texts:
+        match = pattern.search(text)
+        if match:
+            listed = match.group(1) or match.group(2)
+            return _terms(listed, vocabulary), match.group(0), text
+    return None

@@ -1,0 +1,66 @@
+"""The segments of one index build, cut once and kept with the build, and which of them each service is in."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb.catalogue import get_catalogue
+from kb.compare.segments import NoteLine, Segment, segment_file
+from kb.index import all_vectors
+
+if TYPE_CHECKING:
+    from kb.core import _State
+
+
+@dataclass
+class SegmentIndex:
+    """Every segment of one build, where each service's segments are, and what is derived from them per service."""
+
+    segments: list[Segment]
+    by_service: dict[str, list[int]]  # service id -> positions of segments naming or inheriting it
+    listings: dict[str, tuple[list[tuple[Segment, set[str]]], set[str]]] = field(default_factory=dict)
+    chunk_matrix: np.ndarray | None = None
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def _note_lines(state: _State) -> dict[str, list[NoteLine]]:
+    index = state.index
+    rows: dict[tuple[str, int], int] = {}
+    for row, (chunk_index, number) in enumerate(zip(index.line_chunk.tolist(), index.line_numbers.tolist())):
+        rows[(index.chunks[chunk_index].chunk.file, int(number))] = row
+    by_file: dict[str, list[NoteLine]] = defaultdict(list)
+    for position, stored in enumerate(index.chunks):
+        chunk = stored.chunk
+        path = tuple(chunk.heading_path)
+        for offset, text in enumerate(chunk.text.split("\n")):
+            number = chunk.start_line + offset
+            by_file[chunk.file].append(NoteLine(number, text, position, path, rows.get((chunk.file, number), -1)))
+    for lines in by_file.values():
+        lines.sort(key=lambda line: line.number)
+    return by_file
+
+
+def segment_index(state: _State) -> SegmentIndex:
+    """The build's segments, cut on first use and kept in the build's derived data (one cut however many threads ask)."""
+    with _CACHE_LOCK:
+        cached = state.derived.get("compare_segments")
+        if cached is not None:
+            return cached
+        catalogue = get_catalogue()
+        segments: list[Segment] = []
+        for file, lines in sorted(_note_lines(state).items()):
+            segments.extend(segment_file(file, lines, catalogue))
+        by_service: dict[str, list[int]] = defaultdict(list)
+        for position, segment in enumerate(segments):
+            for service_id in dict.fromkeys(segment.named + segment.subject):
+                by_service[service_id].append(position)
+        built = SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors))
+        state.derived["compare_segments"] = built
+        return built

@@ -1,0 +1,233 @@
+"""The comparison table: 2-6 services by aspect, each cell quoted from the notes and cited, "not in notes" or a conflict."""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kb.catalogue import Catalogue, Service, get_catalogue
+from kb.compare.aspects import ASPECTS, Aspect, resolve_aspect
+from kb.compare.attribution import Attribution, attribute
+from kb.compare.conflicts import Conflict, detect_conflict
+from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
+from kb.compare.families import default_aspects
+from kb.compare.figures import extract_figures
+from kb.compare.lineage import ancestors
+from kb.compare.membership import listed_members, membership_conflict
+from kb.compare.segment_index import SegmentIndex, segment_index
+from kb.compare.segments import Segment
+from kb.compare.text import clean
+from kb.errors import BadQuery
+from kb.models import Cell, CellCitation, ComparisonTable
+
+if TYPE_CHECKING:
+    from kb.core import KnowledgeBase
+
+MIN_SERVICES = 2
+MAX_SERVICES = 6
+MAX_ASPECTS = 12
+MAX_ASPECT_CHARS = 80
+NOT_IN_NOTES = "not in notes"
+MAX_VALUE_QUOTES = 3
+MAX_QUOTE_IN_VALUE = 220
+
+_QUERY_CACHE: "weakref.WeakKeyDictionary[object, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
+
+
+def resolve_service(name: str, catalogue: Catalogue | None = None) -> Service:
+    """The service a name stands for; a name that starts exactly one service's names ("Spot", "Reserved") is enough."""
+    return (catalogue or get_catalogue()).resolve(name, allow_prefix=True)
+
+
+def _resolve_services(names: Sequence[str], catalogue: Catalogue) -> list[Service]:
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise BadQuery("services must be a list of service names.")
+    cleaned = [n.strip() for n in names if n.strip()]
+    if len(cleaned) < MIN_SERVICES or len(cleaned) > MAX_SERVICES:
+        raise BadQuery(f"Compare {MIN_SERVICES} to {MAX_SERVICES} services; got {len(cleaned)}.")
+    services = [resolve_service(n, catalogue) for n in cleaned]
+    seen: dict[str, str] = {}
+    for name, service in zip(cleaned, services):
+        if service.id in seen:
+            raise BadQuery(f"{name!r} and {seen[service.id]!r} are the same service ({service.id}); list it once.")
+        seen[service.id] = name
+    return services
+
+
+def _aspect_names(aspects: Sequence[str] | None, services: list[Service], catalogue: Catalogue) -> list[str]:
+    if not aspects:
+        return default_aspects(services, catalogue)
+    if not isinstance(aspects, (list, tuple)) or not all(isinstance(a, str) for a in aspects):
+        raise BadQuery("aspects must be a list of words.")
+    names: list[str] = []
+    for aspect in aspects:
+        text = " ".join(aspect.split())
+        if not text:
+            raise BadQuery("An aspect is empty.")
+        if len(text) > MAX_ASPECT_CHARS:
+            raise BadQuery(f"The aspect {text[:40]!r}... is longer than {MAX_ASPECT_CHARS} characters.")
+        if text.lower() not in {n.lower() for n in names}:
+            names.append(text)
+    if len(names) > MAX_ASPECTS:
+        raise BadQuery(f"At most {MAX_ASPECTS} aspects; got {len(names)}.")
+    return names
+
+
+def _query_vectors(kb: "KnowledgeBase", texts: list[str]) -> np.ndarray:
+    """The aspects' query vectors; the first call embeds every known aspect at once, so later tables embed nothing."""
+    # Keyed by the embedder object itself: two embedders may share a name (test fakes of several sizes).
+    cache = _QUERY_CACHE.setdefault(kb.embedder, {})
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing and ASPECTS["model"].query not in cache:
+        missing = list(dict.fromkeys(missing + [a.query for a in ASPECTS.values()]))
+    if missing:
+        for text, vector in zip(missing, kb.embedder.encode(missing)):
+            cache[text] = np.asarray(vector, dtype=np.float32)
+    return np.stack([cache[t] for t in texts])
+
+
+def _quote_for_value(segment: Segment, service_id: str) -> str:
+    quote = clean(segment.quote)
+    if len(quote) > MAX_QUOTE_IN_VALUE:
+        quote = quote[: MAX_QUOTE_IN_VALUE - 1].rsplit(" ", 1)[0] + "…"
+    label = segment.label
+    if segment.column and (segment.shared_column or segment.named[:1] != (service_id,)):
+        # a value from a variant's column ("One Zone-IA") or one of several columns says which one it is
+        label = f"{label} ({segment.column})" if label else segment.column
+    return f"{label}: {quote}" if label else quote
+
+
+def _citation(c: Candidate, chunk_id: str) -> CellCitation:
+    s = c.segment
+    return CellCitation(file=s.file, start_line=s.line, end_line=s.line, quote=s.quote, id=chunk_id)
+
+
+def _listings(index: SegmentIndex, service_id: str, catalogue: Catalogue) -> tuple[list[tuple[Segment, set[str]]], set[str]]:
+    """Sentences listing which members of the service's family something applies to ("works for CLB and ALB"),
+    and the files that discuss the service itself; computed once per build and service."""
+    cached = index.listings.get(service_id)
+    if cached is not None:
+        return cached
+    parent = catalogue.services[service_id].parent
+    found: list[tuple[Segment, set[str]]] = []
+    if parent is not None:
+        members = {i: m for m in catalogue.children(parent) for i in catalogue.family(m)}
+        for p in sorted({p for i in members for p in index.by_service.get(i, ())}):
+            segment = index.segments[p]
+            listed = listed_members(segment.quote, members) if segment.kind == "prose" else None
+            if listed:
+                found.append((segment, listed))
+    own = set(catalogue.family(service_id))
+    counts: dict[str, int] = defaultdict(int)
+    for p in {p for i in own for p in index.by_service.get(i, ())}:
+        if own.intersection(index.segments[p].named):
+            counts[index.segments[p].file] += 1
+    index.listings[service_id] = (found, {f for f, n in counts.items() if n >= 3})
+    return index.listings[service_id]
+
+
+def _membership(index: SegmentIndex, service_id: str, aspect: Aspect, catalogue: Catalogue) -> tuple[Conflict, Segment, Segment] | None:
+    """A membership conflict about this aspect for this service, with the two segments that disagree."""
+    listings, known_in = _listings(index, service_id, catalogue)
+    statements: dict[str, list[tuple[str, str, set[str]]]] = defaultdict(list)
+    by_text: dict[tuple[str, str], Segment] = {}
+    for segment, listed in listings:
+        topic = f"{segment.context} {segment.quote}"
+        if aspect.keyword_score(topic):
+            statements[segment.file].append((segment.quote, topic, listed))
+            by_text.setdefault((segment.file, segment.quote), segment)
+    found = membership_conflict(service_id, dict(statements), known_in) if statements else None
+    if found is None:
+        return None
+    conflict, text_a, text_b = found
+    return conflict, by_text[(conflict.file_a, text_a)], by_text[(conflict.file_b, text_b)]
+
+
+def _cell(
+    display: str,
+    service_id: str,
+    aspect_name: str,
+    aspect: Aspect,
+    candidates: list[Candidate],
+    chunk_id: Callable[[int], str],
+    membership: tuple[Conflict, Segment, Segment] | None = None,
+) -> Cell:
+    chosen = choose(candidates)
+    if not chosen:
+        return Cell(service=display, aspect=aspect_name, value=NOT_IN_NOTES, status="not_in_notes", citations=[])
+    conflict = None
+    if aspect.figures or aspect.vocabulary:
+        evidence: dict[str, list[str]] = defaultdict(list)
+        holders: dict[tuple[str, str], Candidate] = {}
+        for c in sorted(candidates, key=lambda c: -c.score):
+            if c.passes and c.attribution.strong:
+                evidence[c.segment.file].append(c.segment.text)
+                holders.setdefault((c.segment.file, c.segment.text), c)
+        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, aspect.strong_re)
+        if conflict:
+            # Both sides of the disagreement lead the citations, the rest follow.
+            chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
+    if conflict is None and membership is not None:
+        conflict = membership[0]
+        chosen = lead_with([Candidate(segment, Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]], chosen)
+    citations = [_citation(c, chunk_id(c.segment.chunk)) for c in chosen]
+    quotes = list(dict.fromkeys(_quote_for_value(c.segment, service_id) for c in chosen))[:MAX_VALUE_QUOTES]
+    if conflict:
+        return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
+    return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
+
+
+def warm_up(kb: "KnowledgeBase") -> None:
+    """Build the segments of the loaded index and embed every known aspect now (a few seconds on a CPU), so that
+    the first comparison a server answers is as fast as the next ones."""
+    segment_index(kb._state)
+    _query_vectors(kb, [ASPECTS["model"].query])
+
+
+def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
+    """A table of 2-6 services by aspect, each cell quoted from the notes with citations, "not in notes" or a conflict."""
+    catalogue = get_catalogue()
+    resolved = _resolve_services(services, catalogue)
+    displays = [n.strip() for n in services if n.strip()]
+    aspect_names = _aspect_names(aspects, resolved, catalogue)
+    aspect_defs = [resolve_aspect(a) for a in aspect_names]
+    state = kb._state
+    index = segment_index(state)
+    compared = tuple(s.id for s in resolved)
+    queries = _query_vectors(kb, [a.query for a in aspect_defs])
+    matrix = state.line_matrix
+
+    per_service: list[list[tuple[Segment, Attribution]]] = []
+    for service in resolved:
+        ids = set(catalogue.family(service.id)) | ancestors(service.id, catalogue)
+        positions = sorted({p for i in ids for p in index.by_service.get(i, ())})
+        attributed = []
+        for p in positions:
+            segment = index.segments[p]
+            attribution = attribute(segment, service.id, compared)
+            if attribution is not None:
+                attributed.append((segment, attribution))
+        per_service.append(attributed)
+
+    chunk_ids = [stored.chunk.id for stored in state.index.chunks]
+    cells: list[Cell] = []
+    for display, service, attributed in zip(displays, resolved, per_service):
+        for aspect_name, aspect, query in zip(aspect_names, aspect_defs, queries):
+            candidates = []
+            for segment, attribution in attributed:
+                keyword = aspect.keyword_score(segment.text)
+                if keyword == 0 and segment.context and aspect.keyword_score(segment.context) == 1.0:
+                    keyword = 0.5  # "This works for ALB and NLB." under "ELB Sticky Sessions"
+                if keyword == 0 and (segment.vector_row < 0 or segment.kind == "table"):
+                    continue
+                if not informative(segment, aspect):
+                    continue
+                figure = bool(aspect.figures) and keyword > 0 and bool(extract_figures(segment.text, aspect.figures))
+                candidates.append(Candidate(segment, attribution, keyword, dense_score(segment, query, matrix, index, keyword), figure))
+            membership = _membership(index, service.id, aspect, catalogue)
+            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership))
+    return ComparisonTable(services=displays, aspects=aspect_names, cells=cells)

@@ -1,0 +1,62 @@
+"""Conflicts between files (kb/compare/conflicts.py): different figures for the same quantity, "X only" against a
+longer list, different OSI layers; inline note sentences."""
+
+from __future__ import annotations
+
+from kb.compare import detect_conflict, resolve_aspect
+
+
+def test_two_files_stating_different_figures_for_the_same_quantity_conflict():
+    conflict = detect_conflict(
+        {"dev.md": ["Kinesis: default retention period is 1 day and it can be increased to 7 days."],
+         "saa.txt": ["Kinesis Data Streams: data storage for 1 to 365 days"]},
+        ["duration"],
+    )
+    assert conflict is not None
+    assert (conflict.file_a, conflict.file_b) == ("dev.md", "saa.txt")
+    assert "7 days" in conflict.reason and "365 days" in conflict.reason
+    assert "\n" not in conflict.reason
+
+
+def test_two_plain_figures_that_differ_conflict():
+    conflict = detect_conflict({"a.md": ["256KB per message"], "b.txt": ["messages can be 1 MB each"]}, ["size"])
+    assert conflict is not None and "256KB" in conflict.reason and "1 MB" in conflict.reason
+
+
+def test_the_same_figure_worded_differently_is_no_conflict():
+    assert detect_conflict({"a.md": ["256KB per message"], "b.txt": ["Max message size is 256 KB"]}, ["size"]) is None
+    assert detect_conflict({"a.md": ["It has by default 24 hrs retention."], "b.txt": ["Default retention: 1 day"]}, ["duration"]) is None
+    assert detect_conflict({"a.md": ["We have 1 year retention"], "b.txt": ["retention up to 365 days"]}, ["duration"]) is None
+
+
+def test_a_default_and_a_maximum_are_different_quantities():
+    evidence = {"dev.md": ["4 days message retention"], "saa.txt": ["Default retention of messages is 4 days, maximum of 14 days."]}
+    assert detect_conflict(evidence, ["duration"]) is None
+    assert detect_conflict({"a.md": ["default retention 4 days"], "b.txt": ["maximum retention 14 days"]}, ["duration"]) is None
+
+
+def test_a_plain_figure_beyond_another_files_maximum_conflicts():
+    conflict = detect_conflict({"a.md": ["messages are kept 30 days"], "b.txt": ["retention up to 14 days"]}, ["duration"])
+    assert conflict is not None and conflict.file_a == "a.md"
+
+
+def test_figures_within_one_file_never_conflict():
+    assert detect_conflict({"a.md": ["retention up to 7 days", "retention up to 365 days"]}, ["duration"]) is None
+
+
+def test_x_only_against_a_longer_list_in_another_file_conflicts():
+    vocabulary = resolve_aspect("protocols").vocabulary
+    conflict = detect_conflict(
+        {"saa.txt": ["Application Load Balancer (ALB) (HTTP/HTTPS only) - Layer 7"],
+         "dev.md": ["Application load balancer - HTTP, HTTPS, WebSocket"]},
+        [], vocabulary,
+    )
+    assert conflict is not None and conflict.file_a == "saa.txt" and "WebSocket" in conflict.reason
+    agreeing = {"saa.txt": ["(HTTP/HTTPS only)"], "dev.md": ["supports HTTPS"]}
+    assert detect_conflict(agreeing, [], vocabulary) is None
+
+
+def test_different_osi_layers_conflict():
+    conflict = detect_conflict({"a.md": ["works at Layer 7"], "b.md": ["operates at layer 4"]}, ["layer"])
+    assert conflict is not None
+    assert detect_conflict({"a.md": ["Layer 7"], "b.md": ["OSI Layer 7"]}, ["layer"]) is None

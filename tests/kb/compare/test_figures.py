@@ -1,0 +1,43 @@
+"""Figures read from note text (kb/compare/figures.py): roles, units, ranges, and which figures stand next to an
+aspect's words; inline note sentences."""
+
+from __future__ import annotations
+
+from kb.compare import extract_figures, figures_near, resolve_aspect
+
+
+def test_figures_carry_their_role_and_a_common_unit():
+    figures = extract_figures("Default retention of messages is 4 days, maximum of 14 days.", ["duration"])
+    assert [(f.role, f.value) for f in figures] == [("default", 96.0), ("max", 336.0)]
+
+
+def test_a_range_gives_a_minimum_and_a_maximum():
+    figures = extract_figures("Configurable retention from 24 hours to 365 days", ["duration"])
+    assert {(f.role, f.value) for f in figures} == {("min", 24.0), ("max", 365 * 24.0)}
+    figures = extract_figures("Data storage for 1 to 365 days", ["duration"])
+    assert {(f.role, f.value) for f in figures} == {("min", 24.0), ("max", 365 * 24.0)}
+
+
+def test_sizes_are_read_with_or_without_a_space_and_rates_are_not_sizes():
+    assert [f.value for f in extract_figures("256kb per message", ["size"])] == [256 * 1024]
+    assert [f.value for f in extract_figures("Max message size is 256 KB", ["size"])] == [256 * 1024]
+    assert extract_figures("Can receive up to 5 MB/s of data", ["size"]) == []
+
+
+def test_a_dash_or_to_between_two_figures_is_a_range():
+    figures = extract_figures("Memory allocation: 128 MB – 3008 MB (64 MB increments)", ["size"])
+    assert [(f.role, f.text) for f in figures] == [("min", "128 MB"), ("max", "3008 MB"), ("value", "64 MB")]
+    assert [f.role for f in extract_figures("memory 128MB to 3TB", ["size"])] == ["min", "max"]
+
+
+def test_a_frequency_is_no_retention():
+    assert [f.role for f in extract_figures("Transaction logs are backed-up by RDS every 5mins.", ["duration"])] == ["every"]
+
+
+def test_only_figures_next_to_the_aspects_words_count():
+    retention = resolve_aspect("retention")
+    text = "Producers need a partition key; 5 transactions per sec. It has by default 24 hrs retention."
+    assert [f.text for f in figures_near(text, ["duration"], retention.strong_re)] == ["24 hrs"]
+    glacier = "glacier: 3 retrieval options (expedited(1-5 minutes), bulk(5 to 12 hours)), min 90 days of storage"
+    minimum = resolve_aspect("minimum storage duration")
+    assert [f.text for f in figures_near(glacier, ["duration"], minimum.strong_re)] == ["90 days"]

@@ -1,0 +1,181 @@
+"""The comparison table (kb/compare/table.py): service names, compare() over a small index built with the hashing
+embedder, and (slow) the shipped notes with the real model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.build import build_index
+from kb.compare import NOT_IN_NOTES, resolve_service
+from kb.config import Settings
+from kb.errors import BadQuery, UnknownService
+from kb.models import CellCitation
+from kb.testing import HashingEmbedder
+from tests.conftest import SHIPPED_NOTES
+
+
+def test_a_name_that_starts_one_service_is_enough_and_an_ambiguous_one_is_an_error():
+    assert resolve_service("Spot").id == "spot-instances"
+    assert resolve_service("Reserved").id == "reserved-instances"
+    with pytest.raises(UnknownService) as caught:
+        resolve_service("Standard")
+    assert {"s3-standard", "sqs-standard"} <= set(caught.value.details["suggestions"])
+
+
+# -- compare() over a small index built with the hashing embedder --------------------------------------------
+NOTE_DEV = """## SQS, SNS, Kinesis:
+
+sqs: queue model, sns: pub/sub model, kinesis: real-time streaming
+
+messages are kept for 4 days (message retention period)
+
+256kb per message
+
+SNS - one message to many receivers, fan out
+
+Kinesis - big data streaming tool
+
+data retention period is 1 day by default and it can be increased to 7 days
+"""
+NOTE_SAA = """Decoupling Applications
+
+▼ **AWS SQS - Standard Queues.**
+
+SQS is a fully managed message queuing service. Default retention of messages is 4 days, maximum of 14 days.
+
+▼ **Kinesis Data Streams (KDS).**
+
+Data retention period: data is kept for 1 to 365 days.
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path):
+    from kb.core import KnowledgeBase
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "dev.md").write_text(NOTE_DEV, encoding="utf-8")
+    (notes / "saa.txt").write_text(NOTE_SAA, encoding="utf-8")
+    index = tmp_path / "index"
+    embedder = HashingEmbedder(dimension=256)
+    build_index(notes, index, embedder)
+    return KnowledgeBase(Settings(index_dir=index, notes_dir=notes), embedder=embedder), notes
+
+
+def test_compare_on_a_small_index_finds_flags_and_abstains(small_kb):
+    kb, notes = small_kb
+    table = kb.compare(["SQS", "SNS", "Kinesis Data Streams"], ["retention", "carbon footprint"])
+    assert table.services == ["SQS", "SNS", "Kinesis Data Streams"] and table.aspects == ["retention", "carbon footprint"]
+    cells = {(c.service, c.aspect): c for c in table.cells}
+    assert len(cells) == 6
+    sqs = cells[("SQS", "retention")]
+    assert sqs.status == "found"  # 4 days (default) and 14 days (maximum) agree
+    assert {c.file for c in sqs.citations} == {"dev.md", "saa.txt"}
+    kinesis = cells[("Kinesis Data Streams", "retention")]
+    assert kinesis.status == "conflict" and "7 days" in kinesis.conflict_reason and "365 days" in kinesis.conflict_reason
+    assert {c.file for c in kinesis.citations[:2]} == {"dev.md", "saa.txt"}
+    for service in ("SQS", "SNS", "Kinesis Data Streams"):
+        empty = cells[(service, "carbon footprint")]
+        assert (empty.status, empty.value, empty.citations) == ("not_in_notes", NOT_IN_NOTES, [])
+    for cell in table.cells:
+        for citation in cell.citations:
+            lines = (notes / citation.file).read_text(encoding="utf-8").split("\n")
+            assert citation.quote in "\n".join(lines[citation.start_line - 1 : citation.end_line])
+
+
+def test_compare_rejects_bad_service_lists(small_kb):
+    kb, _ = small_kb
+    with pytest.raises(BadQuery):
+        kb.compare(["SQS"])
+    with pytest.raises(BadQuery):
+        kb.compare(["SQS", "SNS", "EBS", "EFS", "S3", "ALB", "NLB"])
+    with pytest.raises(BadQuery):
+        kb.compare(["SQS", "Simple Queue Service"])
+    with pytest.raises(BadQuery):
+        kb.compare(["SQS", "SNS"], ["x" * 200])
+    with pytest.raises(UnknownService) as caught:
+        kb.compare(["SQS", "Quantum Teleporter Service"])
+    assert "Quantum Teleporter Service" in caught.value.message and caught.value.details["suggestions"]
+
+
+# -- the shipped notes (real model) -------------------------------------------------------------------------
+MESSAGING = ["SQS", "SNS", "Kinesis"]
+DURATION = re.compile(r"\b\d+\s*(?:days?|hours?|hrs?)\b", re.IGNORECASE)
+
+
+def _cited_text(citation: CellCitation) -> str:
+    lines = (SHIPPED_NOTES / citation.file).read_text(encoding="utf-8").split("\n")
+    return "\n".join(lines[citation.start_line - 1 : citation.end_line])
+
+
+@pytest.mark.slow
+def test_messaging_retention_cites_what_each_service_keeps(real_kb):
+    table = real_kb.compare(MESSAGING, ["retention"])
+    cells = {c.service: c for c in table.cells}
+    assert set(cells) == set(MESSAGING)
+    for service in ("SQS", "Kinesis"):
+        cell = cells[service]
+        assert cell.status in ("found", "conflict") and cell.citations
+        stating = [c for c in cell.citations if DURATION.search(c.quote)]
+        assert stating, f"{service}: no citation states a retention figure: {cell.citations}"
+    assert any("14 days" in c.quote for c in cells["SQS"].citations)
+    assert cells["SQS"].status == "found"  # 4 days default and 14 days maximum are not a conflict
+    # The notes give SNS no retention figure; they say it does not keep messages.
+    assert any(re.search(r"persist|retain|retention", c.quote, re.IGNORECASE) for c in cells["SNS"].citations)
+    assert not any("4 days" in c.quote or "256" in c.quote for c in cells["SNS"].citations)
+
+
+@pytest.mark.slow
+def test_kinesis_data_streams_retention_is_a_conflict_between_files(real_kb):
+    table = real_kb.compare(["SQS", "SNS", "Kinesis Data Streams"], ["retention"])
+    cell = next(c for c in table.cells if c.service == "Kinesis Data Streams")
+    assert cell.status == "conflict"
+    assert len({c.file for c in cell.citations[:2]}) == 2
+    assert all(DURATION.search(c.quote) for c in cell.citations[:2])
+    assert "\n" not in (cell.conflict_reason or "")
+
+
+@pytest.mark.slow
+def test_an_aspect_the_notes_never_discuss_is_not_in_notes(real_kb):
+    # grep -i "carbon" data/notes/* finds nothing
+    table = real_kb.compare(MESSAGING, ["carbon footprint"])
+    assert all(c.status == "not_in_notes" and not c.citations and c.value == NOT_IN_NOTES for c in table.cells)
+
+
+@pytest.mark.slow
+def test_sns_message_size_is_not_borrowed_from_sqs(real_kb):
+    table = real_kb.compare(["SQS", "SNS"], ["message size"])
+    cells = {c.service: c for c in table.cells}
+    assert any("256" in c.quote for c in cells["SQS"].citations)
+    assert cells["SNS"].status == "not_in_notes"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "services",
+    [MESSAGING, ["ALB", "NLB", "CLB", "GWLB"], ["EBS", "EFS", "S3"], ["Redis", "Memcached"],
+     ["Standard-IA", "One Zone-IA"], ["Spot", "Reserved"]],
+)
+def test_every_quote_is_verbatim_in_its_cited_lines(real_kb, services):
+    table = real_kb.compare(services)
+    assert table.aspects and len(table.cells) == len(services) * len(table.aspects)
+    for cell in table.cells:
+        if cell.status == "not_in_notes":
+            assert not cell.citations
+            continue
+        assert cell.citations and cell.value
+        for citation in cell.citations:
+            assert citation.quote.strip() and citation.quote in _cited_text(citation), citation
+            assert real_kb.chunk(citation.id).file == citation.file
+
+
+@pytest.mark.slow
+def test_a_made_up_service_is_a_clear_error_with_suggestions(real_kb):
+    with pytest.raises(UnknownService) as caught:
+        real_kb.compare(["SQS", "Amazon Snapqueue"])
+    assert "Snapqueue" in caught.value.message
+    assert caught.value.details["suggestions"]
