@@ -23,6 +23,7 @@ _QUANTITY = re.compile(
 )
 _FIGURE = re.compile(r"\d")
 _PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|<?https?://\S+")
 
 
 @dataclass
@@ -137,11 +138,12 @@ def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:
 
 
 def _says_little(quote: str) -> bool:
-    """Labels and table header rows ("SQS:<tab>SNS:<tab>Kinesis:") name things but state nothing."""
+    """Labels, links and table header rows ("SQS:<tab>SNS:<tab>Kinesis:") name things but state nothing."""
     cells = [cell for cell in quote.split("\t") if cell.strip()]
     if len(cells) > 1 and all(len(cell.split()) <= 2 for cell in cells):
         return True
-    return len(re.findall(r"[^\W\d_]{2,}", quote)) < 3
+    # A link ("[General Guidelines for Secondary Indexes](https://...)") points elsewhere; it answers nothing.
+    return len(re.findall(r"[^\W\d_]{2,}", _LINK.sub(" ", quote))) < 3
 
 
 def asks_for_a_quantity(question: str) -> bool:

@@ -1,10 +1,11 @@
-"""Quotable sentences of a note line: verbatim pieces of it, without bullets or stray markup."""
+"""Quotable sentences of a note line, and how the sentences of retrieved passages are scored and picked."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.answer import split_sentences
+from kb.answer import candidates_from, pick, score_candidates, split_sentences
+from kb.models import Hit
 
 
 @pytest.mark.parametrize(
@@ -27,3 +28,24 @@ def test_sentences_are_verbatim_and_keep_bold_markers_paired(line: str, sentence
     assert found == sentences
     assert all(s in line for s in found)
     assert all(s.count("**") % 2 == 0 for s in found)
+
+
+def _hit(text: str) -> Hit:
+    return Hit(id="c1", file="notes.md", start_line=10, end_line=10 + text.count("\n"), service=["dynamodb"],
+               heading_path=["DynamoDB", "Indexes"], text=text, score=1.0)
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        "- [General Guidelines for Secondary Indexes in DynamoDB](https://docs.aws.amazon.com/amazondynamodb/bp.html)",
+        "- <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LSI.html>",
+        "LSI:\tGSI:",
+    ],
+)
+def test_links_and_labels_lose_to_a_line_that_states_something(pointer: str):
+    hit = _hit(f"{pointer}\n- Local secondary index: can only be created with the table")
+    candidates = candidates_from([hit])
+    # The same dense and word overlap for both: only what a line says may separate them.
+    score_candidates(candidates, {("notes.md", c.line, c.part): 0.6 for c in candidates}, "secondary index dynamodb")
+    assert pick(candidates, max_sentences=1)[0].line == 11
