@@ -28,7 +28,8 @@ Search your study notes and get answers that cite the exact lines they come from
 * `GET /search?q=...` returns passages, best first. Each passage is exactly lines `start_line`..`end_line`
   (1-based, inclusive) of the note `file`, so a bot can link or quote it as it is.
 * `POST /ask {"question": "..."}` returns a short answer made only of sentences quoted from the notes. Each
-  `[n]` refers to a citation that gives its file, its lines and the words quoted. When the notes do not cover
+  `[n]` refers to a citation that gives its file, its lines, the words quoted and their `context` (the heading
+  and parent bullet the line sits under: show it beside a short quote). When the notes do not cover
   the question, `abstained` is true. Say so to the user rather than guess.
 * `GET /services`, `GET /services/{id}` and `GET /passages/{id}?context=3` let you browse what the notes hold.
 

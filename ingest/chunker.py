@@ -9,6 +9,7 @@ from typing import Callable, Iterable
 
 from ingest.lines import is_content, strip_images
 from kb.answer import split_sentences
+from kb.outline import parent_lines
 from kb.models import Chunk, Section
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -94,32 +95,18 @@ class ServiceTagger:
         return services
 
 
-def indentation(line: str) -> int:
-    """How far a line is indented (a tab counts 4; NO-BREAK SPACE counts, as some exports indent with it)."""
-    expanded = line.expandtabs(4)
-    return len(expanded) - len(expanded.lstrip())
-
-
 def bullet_parents(lines: list[str], numbers: list[int], skip: int | None) -> dict[int, str]:
-    """For each indented line, the words of the nearest line above it that is indented less (its parent bullet).
+    """For each indented line, the words (cleaned for the model) of the bullet it sits under (kb.outline).
 
     "Can ONLY be created when creating a table" says nothing alone; under "Local Secondary Index (LSI):" it
     answers when an LSI can be made. Only lines of `numbers` (one section, in order) count, never `skip`
     (the heading, which the context holds already).
     """
     parents: dict[int, str] = {}
-    stack: list[tuple[int, int]] = []  # (indentation, line number) of the open ancestors
-    for n in numbers:
-        if n == skip:
-            continue
-        depth = indentation(lines[n - 1])
-        while stack and stack[-1][0] >= depth:
-            stack.pop()
-        if stack:
-            words = _BULLET_MARK.sub("", clean_for_embedding(lines[stack[-1][1] - 1])).split()
-            if words:
-                parents[n] = " ".join(words[:_PARENT_WORDS])
-        stack.append((depth, n))
+    for n, parent in parent_lines(lines, numbers, skip).items():
+        words = _BULLET_MARK.sub("", clean_for_embedding(lines[parent - 1])).split()
+        if words:
+            parents[n] = " ".join(words[:_PARENT_WORDS])
     return parents
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
+from kb.outline import label, parent_lines
 
 NOT_COVERED = "The notes do not cover this."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
@@ -127,9 +128,30 @@ def compose(question: str, chosen: list[Candidate], hits: list[Hit]) -> Answer:
     citations: list[Citation] = []
     parts: list[str] = []
     for n, c in enumerate(chosen, 1):
-        citations.append(Citation(n=n, id=c.hit.id, file=c.hit.file, start_line=c.line, end_line=c.line, quote=c.quote))
+        citations.append(
+            Citation(
+                n=n,
+                id=c.hit.id,
+                file=c.hit.file,
+                start_line=c.line,
+                end_line=c.line,
+                quote=c.quote,
+                context=quote_context(c.hit, c.line),
+            )
+        )
         parts.append(f"{c.quote} [{n}]")
     return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits)
+
+
+def quote_context(hit: Hit, line: int) -> str:
+    """What a quoted line of a passage sits under: the passage's last heading, then the bullet above the line when
+    it is nested. A quote such as "Can be created and deleted at will." means nothing without "Global Secondary
+    Index"."""
+    lines = hit.text.split("\n")
+    numbers = [n for n, text in enumerate(lines, 1) if text.strip()]
+    parent = parent_lines(lines, numbers).get(line - hit.start_line + 1)
+    parts = [label(hit.heading_path[-1]) if hit.heading_path else "", label(lines[parent - 1]) if parent else ""]
+    return " › ".join(dict.fromkeys(part for part in parts if part))
 
 
 def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:

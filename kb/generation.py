@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from kb.answer import split_sentences
+from kb.answer import quote_context, split_sentences
 from kb.config import Settings
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -303,7 +303,15 @@ def citations_for(pieces: list[_Piece], passages: list[Hit]) -> list[Citation]:
         hit = passages[group[0].passage]
         quote = hit.text[group[0].start : group[-1].end]
         citations.append(
-            Citation(n=0, id=hit.id, file=hit.file, start_line=group[0].line, end_line=group[-1].line, quote=quote)
+            Citation(
+                n=0,
+                id=hit.id,
+                file=hit.file,
+                start_line=group[0].line,
+                end_line=group[-1].line,
+                quote=quote,
+                context=quote_context(hit, group[0].line),
+            )
         )
 
     for piece in ordered:

@@ -49,6 +49,11 @@ class Citation(BaseModel):
     start_line: int
     end_line: int
     quote: str
+    context: str = Field(
+        default="",
+        description="What the quoted line sits under: its passage's last heading and, for a nested line, the bullet "
+        "above it (\"Global Secondary Index\" for \"Can be created and deleted at will.\")",
+    )
 
 
 class Answer(BaseModel):

@@ -30,6 +30,7 @@ CSS = """
 .kb-footnotes { margin:.6rem 0 0 0; padding:0; list-style:none; font-size:.9rem; }
 .kb-footnotes li { margin:.15rem 0; }
 .kb-quote { opacity:.8; }
+.kb-context { font-style: italic; }
 .kb-passage { font-size:.9rem; line-height:1.5; border-radius:.35rem; overflow-x:auto; }
 .kb-line { display:flex; min-height:1.5em; }
 .kb-blank { min-height:.55em; height:.55em; overflow:hidden; }
@@ -262,14 +263,18 @@ def quote_html(quote: str) -> str:
 
 
 def footnotes_html(answer: Answer) -> str:
-    """`[1] aws-developer-notes.md:1261 — “4 days message retention”`, one line a citation."""
+    """`[1] aws-developer-notes.md:1261 — SQS › Retention: “4 days message retention”`, one line a citation.
+
+    The context (heading, parent bullet) keeps a fragment's subject: "Can be created and deleted at will" is
+    about a Global Secondary Index, which the quote alone does not say."""
     items = []
     for c in sorted(answer.citations, key=lambda c: c.n):
         quote = " ".join(c.quote.split())
+        context = f'<span class="kb-context">{esc(c.context)}:</span> ' if c.context else ""
         items.append(
             f'<li><a class="kb-ref" href="#{anchor_id("p", c.id)}">{c.n}</a> '
             f'<span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
-            + (f' <span class="kb-quote">— “{quote_html(quote)}”</span>' if quote else "")
+            + (f' <span class="kb-quote">— {context}“{quote_html(quote)}”</span>' if quote else "")
             + "</li>"
         )
     return f'<ul class="kb-footnotes">{"".join(items)}</ul>' if items else ""

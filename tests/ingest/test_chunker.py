@@ -1,15 +1,8 @@
-"""The chunker's pure parts: indentation and the bullet a nested line sits under."""
+"""The chunker's pure parts: the words of the bullet a nested line sits under, as the model reads them."""
 
 from __future__ import annotations
 
-from ingest.chunker import bullet_parents, indentation
-
-
-def test_indentation_counts_tabs_and_no_break_spaces():
-    assert indentation("- top") == 0
-    assert indentation("  - two") == 2
-    assert indentation("\t- tab") == 4
-    assert indentation("\u00a0\u00a0\u00a0child") == 3
+from ingest.chunker import bullet_parents
 
 
 def test_nested_lines_get_the_nearest_less_indented_line_above():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer import candidates_from, pick, score_candidates, split_sentences
+from kb.answer import candidates_from, pick, quote_context, score_candidates, split_sentences
 from kb.models import Hit
 
 
@@ -49,3 +49,17 @@ def test_links_and_labels_lose_to_a_line_that_states_something(pointer: str):
     # The same dense and word overlap for both: only what a line says may separate them.
     score_candidates(candidates, {("notes.md", c.line, c.part): 0.6 for c in candidates}, "secondary index dynamodb")
     assert pick(candidates, max_sentences=1)[0].line == 11
+
+
+def test_a_quote_carries_its_heading_and_the_bullet_it_sits_under():
+    hit = _hit(
+        "## DynamoDB Indexes\n"
+        "- **Local Secondary Index (LSI):**\n"
+        "  - Can ONLY be created when creating a table\n"
+        "- Global Secondary Index (GSI): can be added later"
+    )
+    hit = hit.model_copy(update={"heading_path": ["DynamoDB", "DynamoDB Indexes"]})
+    assert quote_context(hit, 12) == "DynamoDB Indexes › Local Secondary Index (LSI)"
+    # A top-level line has only its heading; the heading line is never a parent of itself.
+    assert quote_context(hit, 13) == "DynamoDB Indexes"
+    assert quote_context(hit, 10) == "DynamoDB Indexes"

@@ -75,7 +75,7 @@ def answer(text: str = "Kept 4 days [1]. Also <b> [2] and [7].") -> Answer:
         abstained=False,
         citations=[
             Citation(n=1, id="p:1", file="a.md", start_line=5, end_line=5, quote="4 days"),
-            Citation(n=2, id="p:1", file="a.md", start_line=6, end_line=7, quote="x"),
+            Citation(n=2, id="p:1", file="a.md", start_line=6, end_line=7, quote="x", context="GSI <global>"),
         ],
         passages=[],
     )
@@ -91,6 +91,8 @@ def test_answer_markers_link_to_their_passage_and_text_is_escaped():
 def test_footnotes_name_file_and_line():
     out = render.footnotes_html(answer())
     assert "a.md:5" in out and "a.md:6-7" in out and "— “4 days”" in out
+    # What the quote sits under comes before it, escaped.
+    assert '— <span class="kb-context">GSI &lt;global&gt;:</span> “x”' in out
 
 
 def test_citation_marks_cover_every_line_of_a_citation():

@@ -1,0 +1,42 @@
+"""The outline of a note's lines: how far each is indented, which line a nested one sits under, and a short label
+for a line that heads others (shown beside a quote so a fragment like "Can be created at will" keeps its subject)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022\u25bc\u25a1]|\d+[.)]|#{1,6})\s+")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_NOISE = re.compile(r"</?[a-zA-Z][^>]*>|\*\*|__|`+")
+
+
+def indentation(line: str) -> int:
+    """How far a line is indented (a tab counts 4; NO-BREAK SPACE counts, as some exports indent with it)."""
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def parent_lines(lines: Sequence[str], numbers: Iterable[int], skip: int | None = None) -> dict[int, int]:
+    """For each indented line of `numbers` (1-based, in order), the nearest line above it, among `numbers`, that
+    is indented less: the bullet it sits under. `skip` (a heading) is never a parent."""
+    parents: dict[int, int] = {}
+    stack: list[tuple[int, int]] = []  # (indentation, line number) of the open ancestors
+    for n in numbers:
+        if n == skip:
+            continue
+        depth = indentation(lines[n - 1])
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            parents[n] = stack[-1][1]
+        stack.append((depth, n))
+    return parents
+
+
+def label(line: str, max_words: int = 12) -> str:
+    """A line's words as a short label: no bullet, markup or link target, no closing colon, at most max_words."""
+    text = _NOISE.sub("", _LINK.sub(r"\1", _BULLET.sub("", line)))
+    words = text.replace("\t", " ").split()
+    cut = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
+    return cut.rstrip(" :-–")
