@@ -25,8 +25,10 @@ def test_a_nested_line_sits_under_the_nearest_less_indented_line_above_it():
         ("- **Local Secondary Index (LSI):**", "Local Secondary Index (LSI)"),
         ("  • Global Secondary Index (GSI):", "Global Secondary Index (GSI)"),
         ("* see [the guide](https://example.com/x) -", "see the guide"),
-        ("12. " + " ".join(f"w{i}" for i in range(15)), " ".join(f"w{i}" for i in range(12)) + " …"),
+        ("12. " + " ".join(f"word{i}" for i in range(15)), " ".join(f"word{i}" for i in range(12)) + " …"),
         ("<b>Tagged</b>\tcell", "Tagged cell"),
+        ("  {", ""),
+        ("- 1, 2", ""),
     ],
 )
 def test_labels_are_the_words_without_markup(line: str, expected: str):
