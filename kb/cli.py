@@ -183,7 +183,7 @@ def ask(
         return
     out.print(answer.answer, highlight=False, markup=False)
     for c in answer.citations:
-        out.print(f"  [{c.n}] {c.file}:{c.start_line}", highlight=False)
+        out.print(f"  [{c.n}] {c.file}:{c.start_line}" + (f"  ({c.context})" if c.context else ""), highlight=False, markup=False)
     if answer.abstained:
         for hit in answer.passages[:3]:
             out.print(f"  nearest: {hit.file}:{hit.start_line}-{hit.end_line} {' > '.join(hit.heading_path)}", highlight=False)

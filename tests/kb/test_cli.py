@@ -1,0 +1,60 @@
+"""The `kb` command over a small index (hashing embedder): `kb ask --json` gives what POST /ask gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from kb.cli import app
+from kb.config import Settings
+from kb.testing import HashingEmbedder
+from tests.api.conftest import build, write_notes
+
+QUESTION = "How long does SQS keep messages?"
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    build(write_notes(root / "notes"), root / "index")
+    return root / "index"
+
+
+@pytest.fixture(autouse=True)
+def hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kb.core.get_embedder", lambda settings: HashingEmbedder())
+
+
+def kb(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_ask_json_is_what_the_api_answers(index_dir: Path) -> None:
+    from api.app import create_app
+
+    result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.stdout)
+    with TestClient(create_app(Settings(index_dir=index_dir))) as client:
+        from_api = client.post("/ask", json={"question": QUESTION}).json()
+    assert from_cli == from_api
+    assert from_cli["abstained"] is False and from_cli["citations"]
+
+
+def test_ask_prints_the_answer_then_each_citation_with_its_context(index_dir: Path) -> None:
+    result = kb("ask", QUESTION, "--index", str(index_dir))
+    assert result.exit_code == 0, result.output
+    answer = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
+    assert result.stdout.startswith(answer["answer"])
+    for c in answer["citations"]:
+        assert f"  [{c['n']}] {c['file']}:{c['start_line']}  ({c['context']})" in result.stdout
+
+
+def test_ask_with_an_empty_question_fails_with_a_clear_message(index_dir: Path) -> None:
+    result = kb("ask", "   ", "--index", str(index_dir))
+    assert result.exit_code != 0
+    assert "empty" in result.output.lower() and "Traceback" not in result.output
