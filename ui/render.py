@@ -31,6 +31,7 @@ CSS = """
 .kb-footnotes li { margin:.15rem 0; }
 .kb-quote { opacity:.8; }
 .kb-context { font-style: italic; }
+.kb-muted-context { opacity:.6; font-size:.9em; }
 .kb-passage { font-size:.9rem; line-height:1.5; border-radius:.35rem; overflow-x:auto; }
 .kb-line { display:flex; min-height:1.5em; }
 .kb-blank { min-height:.55em; height:.55em; overflow:hidden; }
@@ -242,7 +243,17 @@ def answer_html(answer: Answer) -> str:
             return match.group(0)
         return f'<a class="kb-ref kb-mark" href="#{targets[n]}" title="citation {n}: see its lines below">{n}</a>'
 
-    body = _MARKER.sub(marker, inline_html(answer.answer.strip()))
+    contexts = {c.n: c.context for c in answer.citations if c.context}
+
+    def line_html(line: str) -> str:
+        # A line quoting one citation opens with what it sits under: "Global Secondary Index ›" before
+        # "Can be created and deleted at will." keeps a fragment's subject in view.
+        cited = [int(n) for n in _MARKER.findall(line)]
+        context = contexts.get(cited[0]) if len(cited) == 1 else None
+        prefix = f'<span class="kb-context kb-muted-context">{esc(context)} ›</span> ' if context else ""
+        return prefix + _MARKER.sub(marker, inline_html(line))
+
+    body = "\n".join(line_html(line) for line in answer.answer.strip().split("\n"))
     return f'<div class="kb-answer" data-question="{esc(answer.question)}">{body}</div>'
 
 

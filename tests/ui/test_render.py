@@ -88,6 +88,14 @@ def test_answer_markers_link_to_their_passage_and_text_is_escaped():
     assert "&lt;b&gt;" in out
 
 
+def test_an_answer_line_quoting_one_citation_opens_with_its_context():
+    out = render.answer_html(answer("Kept 4 days [1]\nCan be created at will [2]\nBoth [1] [2]"))
+    lines = out.split("\n")
+    assert "kb-context" not in lines[0]  # citation 1 has no context
+    assert lines[1].startswith('<span class="kb-context kb-muted-context">GSI &lt;global&gt; ›</span> Can be created')
+    assert "kb-context" not in lines[2]  # two citations: no single context to show
+
+
 def test_footnotes_name_file_and_line():
     out = render.footnotes_html(answer())
     assert "a.md:5" in out and "a.md:6-7" in out and "— “4 days”" in out
