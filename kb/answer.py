@@ -160,9 +160,13 @@ def abstain(question: str, hits: list[Hit], reason: str = "") -> Answer:
 
 
 def _says_little(quote: str) -> bool:
-    """Labels, links and table header rows ("SQS:<tab>SNS:<tab>Kinesis:") name things but state nothing."""
+    """Labels, lead-ins ending in a colon, links and table header rows ("SQS:<tab>SNS:<tab>Kinesis:") name things
+    but state nothing."""
     cells = [cell for cell in quote.split("\t") if cell.strip()]
     if len(cells) > 1 and all(len(cell.split()) <= 2 for cell in cells):
+        return True
+    # "Basic Advantage of SQS are:" introduces the lines that answer; they, not it, should lead an answer.
+    if quote.rstrip(" *_").endswith(":"):
         return True
     # A link ("[General Guidelines for Secondary Indexes](https://...)") points elsewhere; it answers nothing.
     return len(re.findall(r"[^\W\d_]{2,}", _LINK.sub(" ", quote))) < 3

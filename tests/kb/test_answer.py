@@ -41,6 +41,7 @@ def _hit(text: str) -> Hit:
         "- [General Guidelines for Secondary Indexes in DynamoDB](https://docs.aws.amazon.com/amazondynamodb/bp.html)",
         "- <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LSI.html>",
         "LSI:\tGSI:",
+        "- **Local Secondary Index (LSI):**",
     ],
 )
 def test_links_and_labels_lose_to_a_line_that_states_something(pointer: str):
