@@ -16,7 +16,7 @@ import numpy as np
 from kb.config import PROJECT_ROOT, Settings
 from kb.core import KnowledgeBase
 from kb.evaluation import Scores, first_relevant_rank, load_questions
-from kb.retrieval import Weights, apply_focus, combine, diversify, focus_query, fuse_rrf
+from kb.retrieval import Weights, apply_focus, combine, demote, diversify, focus_query, fuse_rrf
 
 
 def main() -> None:
@@ -61,6 +61,7 @@ def main() -> None:
             for question, signal, s, f in zip(questions, signals, plain, refocused):
                 if signal.guess is not None and signal.guess.confident(weights):
                     s = apply_focus(s, f, state.chunk_services.mask(signal.guess.kin), weights)
+                s = demote(s, state.link_lists, kb.settings.link_list_penalty)
                 order = [int(i) for i in np.argsort(-s, kind="stable")[:60]]
                 top = [chunks[i] for i in diversify(order, state.word_sets, 10)]
                 scores.add(first_relevant_rank(top, question))

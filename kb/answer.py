@@ -11,7 +11,7 @@ import numpy as np
 
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
-from kb.outline import label, parent_lines
+from kb.outline import label, parent_lines, words_besides_links
 
 NOT_COVERED = "The notes do not cover this."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
@@ -24,7 +24,6 @@ _QUANTITY = re.compile(
 )
 _FIGURE = re.compile(r"\d")
 _PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
-_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)|<?https?://\S+")
 
 
 @dataclass
@@ -169,7 +168,7 @@ def _says_little(quote: str) -> bool:
     if quote.rstrip(" *_").endswith(":"):
         return True
     # A link ("[General Guidelines for Secondary Indexes](https://...)") points elsewhere; it answers nothing.
-    return len(re.findall(r"[^\W\d_]{2,}", _LINK.sub(" ", quote))) < 3
+    return words_besides_links(quote) < 3
 
 
 def asks_for_a_quantity(question: str) -> bool:

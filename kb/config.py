@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_k: int = 50
     default_k: int = 10
 
-    # Retrieval fusion weights (tuned on the dev set; see bench/eval_modes.py).
+    # Retrieval fusion weights (tuned on the dev set with bench/tune_retrieval.py, checked on bench/data/heldout*.jsonl).
     dense_weight: float = 0.85
     line_weight: float = 0.6
     service_boost: float = 0.05
@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     focus_margin: float = 0.06
     focus_boost: float = 0.2
     focus_mix: float = 0.5
-    # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain.py).
+    # A passage that is mostly links ("Lesson Links") points elsewhere and never held a gold answer: it stays
+    # findable, this much below passages that say things.
+    link_list_penalty: float = 0.1
+    # Below this cosine between the question and its best line, the notes are taken not to cover it (bench/abstain_bench.py).
     abstain_below: float = 0.40
 
     api_url: str = "http://127.0.0.1:8000"

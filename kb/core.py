@@ -15,6 +15,7 @@ from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.outline import mostly_links
 from kb.retrieval import (
     ServiceGuess,
     ServiceIndex,
@@ -22,6 +23,7 @@ from kb.retrieval import (
     Weights,
     apply_focus,
     combine,
+    demote,
     diversify,
     focus_query,
     word_set,
@@ -73,6 +75,7 @@ class _State:
     # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
     derived: dict[str, object] = field(default_factory=dict)
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
+    link_lists: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @classmethod
     def of(cls, index: LoadedIndex) -> "_State":
@@ -88,6 +91,7 @@ class _State:
             line_matrix=all_vectors(index.line_vectors),
             chunk_matrix=all_vectors(index.chunk_vectors),
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
+            link_lists=np.array([mostly_links(c.chunk.text) for c in index.chunks], dtype=bool),
         )
 
     def chunk(self, i: int) -> Chunk:
@@ -243,13 +247,14 @@ class KnowledgeBase:
     def scores(
         self, signals: Signals, focused: Signals | None, state: _State, weights: Weights | None = None
     ) -> np.ndarray:
-        """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query."""
+        """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query, and link
+        lists set below passages that say things."""
         weights = weights or self.weights()
         scores = combine(signals, state.chunk_services, weights)
-        if focused is None or signals.guess is None or not signals.guess.confident(weights):
-            return scores
-        in_service = state.chunk_services.mask(signals.guess.kin)
-        return apply_focus(scores, combine(focused, state.chunk_services, weights), in_service, weights)
+        if focused is not None and signals.guess is not None and signals.guess.confident(weights):
+            in_service = state.chunk_services.mask(signals.guess.kin)
+            scores = apply_focus(scores, combine(focused, state.chunk_services, weights), in_service, weights)
+        return demote(scores, state.link_lists, weights.link_list_penalty)
 
     def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
         """The k passages that best answer the query, diverse, each cited to its exact lines."""

@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022\u25bc\u25a1]|\d+[.)]|#{1,6})\s+")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_LINK_WHOLE = re.compile(r"\[[^\]]*\]\([^)]*\)|<?https?://\S+")
 _NOISE = re.compile(r"</?[a-zA-Z][^>]*>|\*\*|__|`+")
 
 
@@ -43,3 +44,19 @@ def label(line: str, max_words: int = 12) -> str:
         return ""  # "{" or "---" heads a code block or a rule, not a topic
     cut = " ".join(words[:max_words]) + (" …" if len(words) > max_words else "")
     return cut.rstrip(" :-–")
+
+
+def words_besides_links(text: str) -> int:
+    """How many words (of two letters or more) a text holds outside its links and bare URLs."""
+    return len(re.findall(r"[^\W\d_]{2,}", _LINK_WHOLE.sub(" ", text)))
+
+
+def is_link_line(line: str) -> bool:
+    """A line that is a link and little else ("- [General Guidelines for Secondary Indexes](https://...)")."""
+    return bool(_LINK_WHOLE.search(line)) and words_besides_links(line) < 3
+
+
+def mostly_links(text: str) -> bool:
+    """At least half of the text's lines are link lines: a list of pointers to elsewhere ("Lesson Links")."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return bool(lines) and 2 * sum(map(is_link_line, lines)) >= len(lines)

@@ -124,6 +124,7 @@ class Weights:
     focus_margin: float = 0.03
     focus_boost: float = 0.0
     focus_mix: float = 0.5
+    link_list_penalty: float = 0.0
 
     @classmethod
     def of(cls, settings: object) -> "Weights":
@@ -175,6 +176,11 @@ def apply_focus(scores: np.ndarray, focused: np.ndarray, in_service: np.ndarray,
     """Lift the guessed service's chunks, ranked half by the whole question and half by the focused one."""
     lifted = weights.focus_mix * focused + (1.0 - weights.focus_mix) * scores + weights.focus_boost
     return np.where(in_service, np.maximum(scores, lifted), scores)
+
+
+def demote(scores: np.ndarray, mask: np.ndarray, penalty: float) -> np.ndarray:
+    """Scores lowered by `penalty` where mask is true (passages that rarely answer, such as link lists)."""
+    return scores - penalty * mask.astype(np.float32) if penalty else scores
 
 
 def described_bonus(services: ServiceIndex, described: dict[str, float], boost: float, floor: float) -> np.ndarray:

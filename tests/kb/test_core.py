@@ -129,3 +129,24 @@ def test_a_line_map_pointing_past_the_chunks_is_corrupt(small_kb):
     (directory / LINES_FILE).write_text(json.dumps(lines))
     with pytest.raises(IndexCorrupt, match="line map"):
         load_index(small_kb.index_dir)
+
+
+def test_a_list_of_links_ranks_below_a_passage_that_says_the_same_words(tmp_path: Path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sqs.md").write_text(
+        "## SQS links\n\n- [SQS retention period](https://a)\n- [SQS retention FAQ](https://b)\n\n"
+        "## SQS retention\n\nSQS retention period: 4 days by default, FAQ answer\n\n"
+        "## SNS\n\nSNS fans one message out to many receivers\n\n## Lambda\n\nLambda runs code for up to 15 minutes\n",
+        encoding="utf-8",
+    )
+    build_index(notes, tmp_path / "index", HashingEmbedder())
+    settings = Settings(index_dir=tmp_path / "index", notes_dir=notes, describe_boost=0.0)
+    ranked = lambda penalty: [  # noqa: E731
+        hit.heading_path[-1]
+        for hit in KnowledgeBase(settings.model_copy(update={"link_list_penalty": penalty}), embedder=HashingEmbedder())
+        .search("SQS retention period FAQ", k=2)
+        .results
+    ]
+    assert ranked(0.0)[0] == "SQS links"  # it matches the words best...
+    assert ranked(0.1) == ["SQS retention", "SQS links"]  # ...but points elsewhere; it is still found

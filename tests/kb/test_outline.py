@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.outline import indentation, label, parent_lines
+from kb.outline import indentation, is_link_line, label, mostly_links, parent_lines
 
 
 def test_indentation_counts_tabs_and_no_break_spaces():
@@ -33,3 +33,14 @@ def test_a_nested_line_sits_under_the_nearest_less_indented_line_above_it():
 )
 def test_labels_are_the_words_without_markup(line: str, expected: str):
     assert label(line) == expected
+
+
+def test_link_lines_and_link_lists():
+    assert is_link_line("- [General Guidelines for Secondary Indexes in DynamoDB](https://docs.aws.amazon.com/x)")
+    assert is_link_line("<https://aws.amazon.com/sqs/faqs/>")
+    assert not is_link_line("Use [DLQs](https://x) when a message fails three times in a row")
+    assert not is_link_line("SQS keeps messages 4 days")  # no link at all
+    lesson_links = "## Lesson Links\n- [SQS FAQ](https://a)\n- [SNS FAQ](https://b)\nSee also the console"
+    assert mostly_links(lesson_links)  # 2 of 4 lines
+    assert not mostly_links("## SQS\n- [SQS FAQ](https://a)\nkeeps messages 4 days\nmax 14 days")
+    assert not mostly_links("")

@@ -13,6 +13,7 @@ from kb.retrieval import (
     boost_services,
     combine,
     apply_focus,
+    demote,
     described_bonus,
     diversify,
     focus_query,
@@ -112,3 +113,10 @@ def test_focus_lifts_only_the_guessed_service_and_never_lowers_a_chunk():
     assert out[1] == pytest.approx(0.55)  # 0.5 * 0.2 + 0.5 * 0.5 + 0.2
     assert out[2] == pytest.approx(0.85)  # the focused question ranks it first within the service
     assert out[2] > out[1] and (out >= scores).all()
+
+
+def test_demote_lowers_only_the_masked_passages_and_zero_changes_nothing():
+    scores = np.array([0.9, 0.8, 0.7], dtype=np.float32)
+    mask = np.array([True, False, False])
+    assert demote(scores, mask, 0.1).tolist() == pytest.approx([0.8, 0.8, 0.7])
+    assert demote(scores, mask, 0.0) is scores
