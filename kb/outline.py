@@ -1,5 +1,6 @@
-"""The outline of a note's lines: how far each is indented, which line a nested one sits under, and a short label
-for a line that heads others (shown beside a quote so a fragment like "Can be created at will" keeps its subject)."""
+"""The outline of a note's lines: how far each is indented, which line a nested one sits under, a short label for
+a line that heads others (shown beside a quote so a fragment like "Can be created at will" keeps its subject), and
+which lines are only links (pointers elsewhere, which neither answer nor should rank as answers)."""
 
 from __future__ import annotations
 
