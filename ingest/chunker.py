@@ -9,14 +9,13 @@ from typing import Callable, Iterable
 
 from ingest.lines import is_content, strip_images
 from kb.answer import split_sentences
-from kb.outline import parent_lines
+from kb.outline import parent_lines, strip_bullet
 from kb.models import Chunk, Section
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_NOISE = re.compile(r"(\*\*|__|`+|^\s{0,3}#{1,6}\s+|\\(?=[_*$]))", re.MULTILINE)
 _LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)]*)\)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_BULLET_MARK = re.compile(r"^(?:[-*\u2022\u25bc]|\d+[.)])\s+")
 _PARENT_WORDS = 20
 
 
@@ -104,7 +103,7 @@ def bullet_parents(lines: list[str], numbers: list[int], skip: int | None) -> di
     """
     parents: dict[int, str] = {}
     for n, parent in parent_lines(lines, numbers, skip).items():
-        words = _BULLET_MARK.sub("", clean_for_embedding(lines[parent - 1])).split()
+        words = strip_bullet(clean_for_embedding(lines[parent - 1])).split()
         if words:
             parents[n] = " ".join(words[:_PARENT_WORDS])
     return parents

@@ -36,10 +36,15 @@ def parent_lines(lines: Sequence[str], numbers: Iterable[int], skip: int | None 
     return parents
 
 
+def strip_bullet(line: str) -> str:
+    """The line without its leading indentation and list marker ("- ", "• ", "12. ", "## ")."""
+    return _BULLET.sub("", line)
+
+
 def label(line: str, max_words: int = 12) -> str:
     """A line's words as a short label: no bullet, markup or link target, no closing colon, at most max_words;
     empty when the line has no word to show."""
-    text = _NOISE.sub("", _LINK.sub(r"\1", _BULLET.sub("", line)))
+    text = _NOISE.sub("", _LINK.sub(r"\1", strip_bullet(line)))
     words = text.replace("\t", " ").split()
     if not any(re.search(r"[^\W\d_]{2}", word) for word in words):
         return ""  # "{" or "---" heads a code block or a rule, not a topic
