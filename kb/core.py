@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from kb.config import Settings, get_settings
+from kb.difference import try_difference
 from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
@@ -322,6 +323,9 @@ class KnowledgeBase:
         )
         if unknown:
             return extract.abstain(question, hits, f"nothing about {', '.join(unknown)} in them")
+        difference = try_difference(question, catalogue, self.compare, hits)
+        if difference is not None:
+            return difference
         dense_by_line: dict[tuple[str, int, int], float] = {}
         best_line = 0.0
         for chunk_index, _ in ranked:

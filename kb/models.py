@@ -62,6 +62,8 @@ class Answer(BaseModel):
     abstained: bool
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Hit] = Field(default_factory=list)
+    # A difference question ("A vs B") is answered from this table of the two; None for other questions.
+    comparison: "ComparisonTable | None" = None
 
 
 class ServiceInfo(BaseModel):
@@ -112,3 +114,6 @@ class FileProblem(BaseModel):
     file: str
     reason: str
     line: int | None = None
+
+
+Answer.model_rebuild()

@@ -1,0 +1,142 @@
+"""Difference questions ("What is the difference between A and B?", "A vs B", "A or B for ...", "when should I use A
+instead of B"): recognised here and answered from the comparison table of A and B, each side cited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.catalogue import Catalogue
+from kb.errors import KBError
+from kb.models import Answer, Cell, Citation, ComparisonTable, Hit
+
+# The two (or more) names are what the patterns capture; a name is at most a few words ("Kinesis Data Firehose").
+_NAME = r"(?P<{0}>[\w@./+&' -]{{2,60}}?)"
+_TAIL = r"(?:\s+(?:for|in|when|on|to|with|if|from|as|regarding|about)\b.*)?\s*[?.!]*\s*$"
+_PATTERNS = [
+    re.compile(p.format(a=_NAME.format("a"), b=_NAME.format("b"), tail=_TAIL), re.IGNORECASE)
+    for p in (
+        r"^\s*(?:what(?:'s| is| are)\s+)?(?:the\s+)?(?:main\s+|key\s+)?differences?\s+(?:is\s+there\s+)?between\s+(?:an?\s+|the\s+)?{a}\s+(?:and|&|vs\.?|versus)\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*(?:how\s+(?:does|do|is|are)\s+)(?:an?\s+|the\s+)?{a}\s+(?:differ|different)\s+(?:from|than|to)\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*(?:how\s+(?:does|do)\s+)?(?:an?\s+|the\s+)?{a}\s+compare\s+(?:to|with|against)\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*compare\s+(?:an?\s+|the\s+)?{a}\s+(?:and|with|to|vs\.?|versus)\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*(?:when|why)\s+(?:should|would|do|could)\s+(?:i|you|we|one)\s+(?:use|choose|pick|prefer)\s+(?:an?\s+|the\s+)?{a}\s+(?:instead\s+of|rather\s+than|over|and\s+not|vs\.?|versus|or)\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*(?:should\s+(?:i|we)\s+(?:use|choose|pick)\s+|(?:which\s+(?:is\s+better|one|to\s+use|should\s+i\s+use)[:,]?\s+))?(?:an?\s+|the\s+)?{a}\s+or\s+(?:an?\s+|the\s+)?{b}{tail}",
+        r"^\s*(?:an?\s+|the\s+)?{a}\s+(?:vs\.?|versus|compared\s+(?:to|with))\s+(?:an?\s+|the\s+)?{b}{tail}",
+    )
+]
+# "SQS or SNS?" alone is a difference question; "A or B for ..." must name two catalogue services to count.
+MAX_ASPECT_LINES = 6
+CITATIONS_PER_SIDE = 2
+
+
+@dataclass(frozen=True)
+class DifferenceQuestion:
+    """The services a difference question sets side by side, as the user wrote them."""
+
+    names: tuple[str, str]
+
+
+def _clean_name(name: str) -> str:
+    name = re.sub(r"^(?:aws|amazon)\s+", "", name.strip(" ,;:'\""), flags=re.IGNORECASE)
+    return " ".join(name.split())
+
+
+def parse_difference(question: str, catalogue: Catalogue) -> DifferenceQuestion | None:
+    """The two services a question asks to tell apart, when it is a difference question naming two known services."""
+    for pattern in _PATTERNS:
+        match = pattern.match(question)
+        if not match:
+            continue
+        a, b = _clean_name(match.group("a")), _clean_name(match.group("b"))
+        ids = []
+        for name in (a, b):
+            service_id = catalogue.id_for(name)
+            if service_id is None:
+                found = catalogue.find_in_heading(name)
+                # "an IAM role" resolves through its words, but a name mentioning two services is no one service
+                service_id = found[0] if len(found) == 1 else None
+            ids.append(service_id)
+        if None in ids or ids[0] == ids[1]:
+            continue
+        return DifferenceQuestion((a, b))
+    return None
+
+
+def _differs(a: Cell, b: Cell) -> bool:
+    if a.status == "not_in_notes" and b.status == "not_in_notes":
+        return False
+    return a.value.strip().lower() != b.value.strip().lower()
+
+
+def _aspect_order(table: ComparisonTable) -> list[str]:
+    """Aspects where both sides are stated come first: they are where the two can be told apart."""
+    cells = {(c.service, c.aspect): c for c in table.cells}
+    a, b = table.services[:2]
+    both, one = [], []
+    for aspect in table.aspects:
+        ca, cb = cells[(a, aspect)], cells[(b, aspect)]
+        if not _differs(ca, cb):
+            continue
+        stated = (ca.status != "not_in_notes") + (cb.status != "not_in_notes")
+        (both if stated == 2 else one).append(aspect)
+    return both + one
+
+
+def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]) -> Answer:
+    """The answer to a difference question: per aspect where the two differ, what the notes say of each, cited."""
+    cells = {(c.service, c.aspect): c for c in table.cells}
+    citations: list[Citation] = []
+    seen: dict[tuple[str, int], int] = {}
+    lines: list[str] = []
+
+    def cite(cell: Cell) -> str:
+        markers = []
+        for cell_citation in cell.citations[:CITATIONS_PER_SIDE]:
+            key = (cell_citation.file, cell_citation.start_line)
+            if key not in seen:
+                seen[key] = len(citations) + 1
+                citations.append(
+                    Citation(
+                        n=seen[key],
+                        id=cell_citation.id,
+                        file=cell_citation.file,
+                        start_line=cell_citation.start_line,
+                        end_line=cell_citation.end_line,
+                        quote=cell_citation.quote,
+                        context=f"{cell.service} · {cell.aspect}",
+                    )
+                )
+            markers.append(f"[{seen[key]}]")
+        return " ".join(dict.fromkeys(markers))
+
+    for aspect in _aspect_order(table)[:MAX_ASPECT_LINES]:
+        sides = []
+        for service in table.services[:2]:
+            cell = cells[(service, aspect)]
+            if cell.status == "not_in_notes":
+                sides.append(f"{service}: not in your notes")
+            else:
+                flag = " (the notes disagree)" if cell.status == "conflict" else ""
+                sides.append(f"{service}: {cell.value}{flag} {cite(cell)}".rstrip())
+        lines.append(f"{aspect.capitalize()}: " + " | ".join(sides))
+    if not citations:
+        a, b = table.services[:2]
+        text = f"The notes do not state how {a} and {b} differ. The nearest passages are listed below."
+        return Answer(question=question, answer=text, abstained=True, citations=[], passages=passages, comparison=table)
+    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations, passages=passages,
+                  comparison=table)
+
+
+def try_difference(question: str, catalogue: Catalogue, compare, passages: list[Hit]) -> Answer | None:
+    """The comparison-based answer when the question is a difference question the compare step can take, else None.
+
+    `compare(services)` builds the table; a name it refuses (ambiguous, unknown) leaves the question to ordinary ask."""
+    parsed = parse_difference(question, catalogue)
+    if parsed is None:
+        return None
+    try:
+        table = compare(list(parsed.names))
+    except KBError:
+        return None
+    return difference_answer(question, table, passages)
