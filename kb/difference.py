@@ -119,7 +119,7 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
             else:
                 flag = " (the notes disagree)" if cell.status == "conflict" else ""
                 sides.append(f"{service}: {cell.value}{flag} {cite(cell)}".rstrip())
-        lines.append(f"{aspect.capitalize()}: " + " | ".join(sides))
+        lines.append(f"{aspect[:1].upper()}{aspect[1:]}: " + " | ".join(sides))
     if not citations:
         a, b = table.services[:2]
         text = f"The notes do not state how {a} and {b} differ. The nearest passages are listed below."

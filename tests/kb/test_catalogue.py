@@ -190,7 +190,7 @@ def test_children_and_family(catalogue: Catalogue) -> None:
     family = catalogue.family("s3")
     assert family[0] == "s3"
     assert {"s3-glacier", "s3-glacier-deep-archive", "s3-standard-ia", "s3-one-zone-ia"} <= set(family)
-    assert catalogue.family("aurora") == ["aurora", "aurora-serverless"]
+    assert catalogue.family("aurora") == ["aurora", "aurora-global-database", "aurora-serverless"]
     assert "aurora-serverless" in catalogue.family("rds"), "family includes grandchildren"
     with pytest.raises(UnknownService):
         catalogue.family("nope")
@@ -461,3 +461,16 @@ def test_architect_notes_h1_without_a_service_match_nothing(catalogue: Catalogue
 def test_other_real_headings(catalogue: Catalogue, file_name: str, line: int, expected: list[str]) -> None:
     heading = (NOTES / file_name).read_text(encoding="utf-8").splitlines()[line - 1]
     assert catalogue.find_in_heading(heading) == expected
+
+
+def test_features_are_entries_under_their_service():
+    catalogue = get_catalogue()
+    for name, feature, parent in [
+        ("Multi-AZ", "rds-multi-az", "rds"),
+        ("RDS read replicas", "rds-read-replicas", "rds"),
+        ("GSI", "dynamodb-gsi", "dynamodb"),
+        ("local secondary index", "dynamodb-lsi", "dynamodb"),
+        ("Aurora Global Database", "aurora-global-database", "aurora"),
+    ]:
+        assert catalogue.id_for(name) == feature
+        assert catalogue.services[feature].parent == parent
