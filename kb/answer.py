@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 
@@ -23,7 +22,6 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\d")
-_PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
 
 
 @dataclass
@@ -90,15 +88,6 @@ def _overlap(question_tokens: set[str], text_tokens: frozenset[str]) -> float:
     if not question_tokens:
         return 0.0
     return len(question_tokens & set(text_tokens)) / len(question_tokens)
-
-
-def unknown_products(question: str, is_known: Callable[[str], bool]) -> list[str]:
-    """Product names the question gives as 'AWS X' / 'Amazon X' that the notes and catalogue never mention.
-
-    One short word ("AWS AI", "Amazon PoP") is too generic to call a product.
-    """
-    names = [m.strip() for m in _PRODUCT.findall(question)]
-    return [n for n in names if (" " in n or len(n) >= 4) and not is_known(n)]
 
 
 def pick(candidates: list[Candidate], max_sentences: int = 4, relative: float = 0.85) -> list[Candidate]:

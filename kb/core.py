@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from kb.config import Settings, get_settings
+from kb.coverage import NotesVocabulary, uncovered_names
 from kb.difference import try_difference
 from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
@@ -70,7 +71,7 @@ class _State:
     by_id: dict[str, int] = field(default_factory=dict)
     chunk_services: ServiceIndex = field(default_factory=lambda: ServiceIndex([]))
     word_sets: list[set[str]] = field(default_factory=list)
-    corpus: str = ""
+    vocabulary: NotesVocabulary = field(default_factory=lambda: NotesVocabulary(""))
     line_matrix: np.ndarray | None = None
     chunk_matrix: np.ndarray | None = None
     # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
@@ -81,13 +82,14 @@ class _State:
     @classmethod
     def of(cls, index: LoadedIndex) -> "_State":
         rows_by_chunk: dict[int, list[int]] = {}
+        corpus = "\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks)
         for row, chunk_index in enumerate(index.line_chunk.tolist()):
             rows_by_chunk.setdefault(chunk_index, []).append(row)
         return cls(
             index=index,
             chunk_services=ServiceIndex([c.chunk.service for c in index.chunks]),
             word_sets=[word_set(c.chunk.text) for c in index.chunks],
-            corpus="\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks),
+            vocabulary=NotesVocabulary(corpus),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=all_vectors(index.line_vectors),
             chunk_matrix=all_vectors(index.chunk_vectors),
@@ -318,11 +320,9 @@ class KnowledgeBase:
         ranked, focus = self._rank(question, k, allowed, "hybrid", state, query_vector)
         hits = self._hits(ranked, state)
         catalogue = get_catalogue()
-        unknown = extract.unknown_products(
-            question, lambda name: catalogue.find_in_heading(name) != [] or " ".join(name.lower().split()) in state.corpus
-        )
-        if unknown:
-            return extract.abstain(question, hits, f"nothing about {', '.join(unknown)} in them")
+        uncovered = uncovered_names(question, state.vocabulary, lambda name: catalogue.find_in_heading(name) != [])
+        if uncovered:
+            return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
         difference = try_difference(question, catalogue, self.compare, hits)
         if difference is not None:
             return difference

@@ -1,0 +1,93 @@
+"""What the notes cover: the names a question gives that the notes never mention, so the answer can say so.
+
+Similarity alone cannot tell "What is Azure Cosmos DB?" from a DynamoDB question (MiniLM puts them close), nor a
+t3.micro price from the t2.small price the notes hold. Names can: a product, vendor or instance type the question
+names and no note contains is a question the notes do not answer, however close the nearest passage is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+# Vendors whose products people study beside AWS. A vendor word counts only with the words naming its product
+# ("Google Cloud Spanner"), since a note may well mention the vendor itself ("Facebook, Google login").
+_VENDORS = (
+    r"microsoft\s+azure|azure|google\s+cloud(?:\s+platform)?|gcp|google|oracle\s+cloud|oracle|oci|ibm\s+cloud|ibm"
+    r"|alibaba\s+cloud|alibaba|cloudflare|heroku|digitalocean|digital\s+ocean|vercel|netlify|firebase|linode|akamai"
+    r"|hetzner|openstack|vmware|salesforce|snowflake|databricks|mongodb\s+atlas"
+)
+# The vendor in any case, its product's words capitalised ("Google Cloud Spanner", not "Google or Facebook").
+_VENDOR_PHRASE = re.compile(rf"\b(?i:{_VENDORS})\b(?:\s+(?:[A-Z0-9][\w.+-]*|for|of)){{0,4}}")
+_AWS_PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
+# Instance types and similar identifiers: a family, a generation digit, an optional size ("t3.micro", "m5.large", "c7g").
+_IDENTIFIER = re.compile(r"\b[a-z]{1,3}\d[a-z]{0,4}(?:\.(?:nano|micro|small|medium|large|\d*xlarge|metal))\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9][a-z0-9.+-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+_TRAILING = {"for", "of"}
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """A name the question gives that the notes never mention, and what the notes have instead, if anything alike."""
+
+    name: str
+    instead: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.instead:
+            return f"nothing about {self.name} in them; they mention {', '.join(self.instead)}"
+        return f"nothing about {self.name} in them"
+
+
+class NotesVocabulary:
+    """The words and identifiers of one build's notes, for asking whether a name occurs in them at all."""
+
+    def __init__(self, corpus: str) -> None:
+        # Lower-case text with single spaces, as the loaded build keeps it.
+        self.corpus = corpus
+
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        return frozenset(m.group(0).lower() for m in _IDENTIFIER.finditer(self.corpus))
+
+    def mentions(self, phrase: str) -> bool:
+        words = " ".join(_WORD.findall(phrase.lower()))
+        return bool(words) and re.search(rf"(?<![a-z0-9]){re.escape(words)}(?![a-z0-9])", self.corpus) is not None
+
+    def alike(self, identifier: str, n: int = 3) -> tuple[str, ...]:
+        """Identifiers of the notes of the same family ("t2.small" for "t3.micro") or size, closest first."""
+        family, _, size = identifier.lower().partition(".")
+        letters = re.match(r"[a-z]*", family).group(0)  # "t" of "t3", "m" of "m5"
+
+        def kinship(other: str) -> float:
+            other_family, _, other_size = other.partition(".")
+            same_family = other_family.startswith(letters) and other_family[len(letters):len(letters) + 1].isdigit()
+            return 2 * same_family + (other_size == size) + difflib.SequenceMatcher(None, identifier.lower(), other).ratio()
+
+        ranked = sorted((kinship(other), other) for other in self.identifiers)
+        return tuple(other for score, other in reversed(ranked) if score >= 1.0)[:n]
+
+
+def uncovered_names(question: str, vocabulary: NotesVocabulary, is_catalogued: Callable[[str], bool]) -> list[Uncovered]:
+    """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types."""
+    found: list[Uncovered] = []
+    for match in _VENDOR_PHRASE.finditer(question):
+        words = match.group(0).split()
+        while len(words) > 1 and words[-1].lower() in _TRAILING:
+            words.pop()
+        name = " ".join(words)
+        if not vocabulary.mentions(name):
+            found.append(Uncovered(name))
+    for match in _AWS_PRODUCT.finditer(question):
+        name = match.group(1).strip()
+        # One short word ("AWS AI", "Amazon PoP") is too generic to call a product.
+        if (" " in name or len(name) >= 4) and not is_catalogued(name) and not vocabulary.mentions(name):
+            found.append(Uncovered(name))
+    for match in _IDENTIFIER.finditer(question):
+        name = match.group(0)
+        if name.lower() not in vocabulary.identifiers:
+            found.append(Uncovered(name, vocabulary.alike(name)))
+    return list({u.name.lower(): u for u in found}.values())

@@ -1,0 +1,39 @@
+"""Names the notes never mention: other vendors' products, absent 'AWS X' products, instance types."""
+
+from __future__ import annotations
+
+from kb.coverage import NotesVocabulary, uncovered_names
+
+NOTES = NotesVocabulary(
+    "dynamodb is a nosql database. cognito user pools: sign in with facebook, google login etc. "
+    "t2.small in us-east-1 (virginia), cost $0.023 per hour. rds supports oracle and sql server. m5.large"
+)
+
+
+def _names(question: str) -> list[str]:
+    return [u.name for u in uncovered_names(question, NOTES, lambda name: name.lower() == "lambda")]
+
+
+def test_other_vendors_products_are_uncovered():
+    assert _names("What is Azure Cosmos DB?") == ["Azure Cosmos DB"]
+    assert _names("How does Google Cloud Spanner replicate data?") == ["Google Cloud Spanner"]
+    assert _names("Is Heroku cheaper than EC2?") == ["Heroku"]
+
+
+def test_a_vendor_the_notes_mention_in_passing_is_covered():
+    assert _names("Can Cognito user pools sign in users with Google or Facebook?") == []
+    assert _names("Does RDS support Oracle?") == []
+
+
+def test_aws_products_absent_from_notes_and_catalogue():
+    assert "Ground Station" in " ".join(_names("What is AWS Ground Station?"))
+    assert _names("What is AWS Lambda?") == []  # catalogued
+    assert _names("Is Amazon DynamoDB serverless?") == []  # in the notes
+
+
+def test_an_instance_type_the_notes_lack_names_the_ones_they_have():
+    found = uncovered_names("How much does a t3.micro cost per hour?", NOTES, lambda name: False)
+    assert [u.name for u in found] == ["t3.micro"]
+    assert "t2.small" in found[0].instead
+    assert "they mention t2.small" in found[0].describe()
+    assert _names("How much does a t2.small cost?") == []
