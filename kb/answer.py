@@ -8,6 +8,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from kb.catalogue import Catalogue
+from kb.compare.figures import extract_figures
+from kb.compare.lineage import ancestors
+from kb.compare.segments import Segment, leading_service
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
 from kb.outline import label, parent_lines, words_besides_links
@@ -37,6 +41,7 @@ class Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     score: float = 0.0
+    segment: Segment | None = None  # what the evidence layer knows of the sentence: its subject, kind, label
 
 
 def split_sentences(line: str) -> list[str]:
@@ -124,21 +129,26 @@ def compose(question: str, chosen: list[Candidate], hits: list[Hit]) -> Answer:
                 start_line=c.line,
                 end_line=c.line,
                 quote=c.quote,
-                context=quote_context(c.hit, c.line),
+                context=quote_context(c.hit, c.line, c.segment.heads if c.segment else ""),
             )
         )
         parts.append(f"{c.quote} [{n}]")
     return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits)
 
 
-def quote_context(hit: Hit, line: int) -> str:
-    """What a quoted line of a passage sits under: the passage's last heading, then the bullet above the line when
-    it is nested. A quote such as "Can be created and deleted at will." means nothing without "Global Secondary
-    Index"."""
+def quote_context(hit: Hit, line: int, heads: str = "") -> str:
+    """What a quoted line of a passage sits under: the passage's last heading, the label line that opens its list
+    ("Kinesis Data Streams" under a Firehose heading), then the bullet above the line when it is nested. A quote such
+    as "Can be created and deleted at will." means nothing without "Global Secondary Index"."""
     lines = hit.text.split("\n")
     numbers = [n for n, text in enumerate(lines, 1) if text.strip()]
     parent = parent_lines(lines, numbers).get(line - hit.start_line + 1)
-    parts = [label(hit.heading_path[-1]) if hit.heading_path else "", label(lines[parent - 1]) if parent else ""]
+    own = lines[line - hit.start_line].strip() if 0 <= line - hit.start_line < len(lines) else ""
+    parts = [
+        label(hit.heading_path[-1]) if hit.heading_path else "",
+        label(heads) if heads and heads.strip() != own else "",
+        label(lines[parent - 1]) if parent else "",
+    ]
     return " › ".join(dict.fromkeys(part for part in parts if part))
 
 
@@ -158,6 +168,24 @@ def _says_little(quote: str) -> bool:
         return True
     # A link ("[General Guidelines for Secondary Indexes](https://...)") points elsewhere; it answers nothing.
     return words_besides_links(quote) < 3
+
+
+# The kind of figure a question asks for, and the bonus a sentence stating one earns: a duration for "how long",
+# a size for "how large", a share for "how much cheaper". A figure of the wrong kind answers nothing.
+_ASKED_DIMENSIONS = [
+    ("duration", re.compile(
+        r"\bhow (?:long|often)\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b|\bhow far back\b"
+        r"|\b(?:retention|retain|timeout|time ?out|expire|expiry|ttl|duration|period|interval)\b", re.IGNORECASE)),
+    ("size", re.compile(
+        r"\bhow (?:large|big|much (?:data|storage|space))\b|\bsize\b|\bcapacity\b", re.IGNORECASE)),
+    ("percent", re.compile(r"\bpercent|\bdiscount|\bhow much (?:cheaper|lower|less|more|faster)\b", re.IGNORECASE)),
+]
+TYPED_FIGURE_BONUS = 0.1
+
+
+def asked_dimensions(question: str) -> list[str]:
+    """The kinds of figure (duration, size, percent) the question asks for."""
+    return [dimension for dimension, pattern in _ASKED_DIMENSIONS if pattern.search(question)]
 
 
 def asks_for_a_quantity(question: str) -> bool:
@@ -180,6 +208,7 @@ def score_candidates(
     tokens = tokenize([question, focused_question or ""])
     question_tokens, focused_tokens = set(tokens[0]), set(tokens[1])
     wants_figure = asks_for_a_quantity(question)
+    dimensions = asked_dimensions(question)
     top = max((c.hit.score for c in candidates), default=0.0)
     for c in candidates:
         c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
@@ -188,8 +217,46 @@ def score_candidates(
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
         if wants_figure and _FIGURE.search(c.quote):
             c.score += 0.1
+        if dimensions and extract_figures(c.quote, dimensions):
+            c.score += TYPED_FIGURE_BONUS
         if _says_little(c.quote):
             c.score -= 0.15
+
+
+# A sentence about another service than the one asked of falls: "Supports replay capability" in the Data Streams
+# list answers nothing about Firehose, however well it matches "does Firehose support replay".
+OTHER_SUBJECT_PENALTY = 0.1
+SAYS_LITTLE_PENALTY = 0.15
+
+
+def _segment_for(quote: str, segments: list[Segment]) -> Segment | None:
+    """The segment of a line that holds (or is held by) a quoted sentence."""
+    for segment in segments:
+        if segment.quote in quote or quote in segment.quote:
+            return segment
+    return segments[0] if segments else None
+
+
+def weigh_evidence(
+    candidates: list[Candidate],
+    segments_by_line: dict[tuple[str, int], list[Segment]],
+    asked: set[str],
+    catalogue: Catalogue,
+) -> None:
+    """Attach each candidate's segment; lower headings, bare service labels and sentences about another service."""
+    kin = {k for s in asked if s in catalogue.services for k in (*catalogue.family(s), *ancestors(s, catalogue))}
+    for c in candidates:
+        c.segment = segment = _segment_for(c.quote, segments_by_line.get((c.hit.file, c.line), []))
+        if segment is None:
+            continue
+        if segment.kind == "heading" or catalogue.id_for(segment.quote.strip(" :*")) is not None:
+            c.score -= SAYS_LITTLE_PENALTY  # "Kinesis Data Firehose" names what follows; it states nothing
+        if not kin:
+            continue
+        opener = leading_service(segment.quote) if segment.kind == "prose" else None
+        about = set(segment.named) | ({opener} if opener else set(segment.subject))
+        if about and not about & kin:
+            c.score -= OTHER_SUBJECT_PENALTY
 
 
 def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:

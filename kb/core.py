@@ -12,6 +12,7 @@ import numpy as np
 
 from kb.config import Settings, get_settings
 from kb.coverage import NotesVocabulary, uncovered_names
+from kb.compare.segment_index import sentence_subjects
 from kb.difference import try_difference
 from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
@@ -346,11 +347,22 @@ class KnowledgeBase:
             return extract.abstain(question, hits)
         candidates = extract.candidates_from(hits)
         extract.score_candidates(candidates, dense_by_line, question, focus.query if focus else None)
+        extract.weigh_evidence(candidates, sentence_subjects(state), self._asked_services(question, focus), catalogue)
         chosen = extract.pick(candidates)
         if not chosen:
             return extract.abstain(question, hits)
         answer = extract.compose(question, chosen, hits)
         return self.write_answer(answer) if generate else answer
+
+    def _asked_services(self, question: str, focus: Focus | None) -> set[str]:
+        """The services a question is about: those it names, else the one it surely describes."""
+        from kb.catalogue import get_catalogue
+
+        named = set(get_catalogue().find_in_heading(question))
+        if named:
+            return named
+        guess = focus.signals.guess if focus is not None else None
+        return {guess.service} if guess is not None else set()
 
     def write_answer(self, answer: Answer) -> Answer:
         """The answer rewritten from its passages by the language model at KB_LLM_URL, every sentence checked and

@@ -64,3 +64,17 @@ def segment_index(state: _State) -> SegmentIndex:
         built = SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors))
         state.derived["compare_segments"] = built
         return built
+
+
+def sentence_subjects(state: _State) -> dict[tuple[str, int], list[Segment]]:
+    """(file, line) -> the segments of that line, for asking what a quoted sentence is about."""
+    with _CACHE_LOCK:
+        cached = state.derived.get("segments_by_line")
+        if cached is not None:
+            return cached
+    by_line: dict[tuple[str, int], list[Segment]] = defaultdict(list)
+    for segment in segment_index(state).segments:
+        by_line[(segment.file, segment.line)].append(segment)
+    with _CACHE_LOCK:
+        state.derived["segments_by_line"] = dict(by_line)
+    return state.derived["segments_by_line"]

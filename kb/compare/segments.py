@@ -39,6 +39,7 @@ class Segment:
     column: str = ""  # a table cell's column header as written ("One Zone-IA")
     shared_column: bool = False  # the cell's service heads more than one column (its value is one of several)
     context: str = ""  # the heading and the paragraph-opening line it sits under ("ELB - stickiness")
+    heads: str = ""  # that label or paragraph-opening line alone ("Kinesis Data Streams"), as written
 
     @property
     def text(self) -> str:
@@ -364,7 +365,8 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
             for cs, ce in _split_clauses(text, s, e):
                 quote = text[cs:ce]
                 named = tuple(catalogue.find_in_text(quote))
-                segments.append(Segment(file, line.number, line.chunk, quote, "prose", named, running, "", line.vector_row, context=context))
+                segments.append(Segment(file, line.number, line.chunk, quote, "prose", named, running, "", line.vector_row,
+                                        context=context, heads=paragraph_line))
                 opener = leading_service(quote)
                 if opener is not None:
                     running = (opener,)
