@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from kb.catalogue import Catalogue
+from kb.compare.aspects import ASPECTS
+from kb.compare.conflicts import Conflict, detect_conflict
 from kb.compare.figures import extract_figures
 from kb.compare.lineage import ancestors
+from kb.compare.segment_index import SegmentIndex
 from kb.compare.segments import Segment, leading_service
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -42,6 +46,7 @@ class Candidate:
     lexical: float = 0.0
     score: float = 0.0
     segment: Segment | None = None  # what the evidence layer knows of the sentence: its subject, kind, label
+    table_header: tuple[int, str] | None = None  # a table row's header row: (line, text)
 
 
 def split_sentences(line: str) -> list[str]:
@@ -116,10 +121,105 @@ def pick(candidates: list[Candidate], max_sentences: int = 4, relative: float = 
     return chosen
 
 
-def compose(question: str, chosen: list[Candidate], hits: list[Hit]) -> Answer:
-    """The answer text with [n] markers and the citations behind them."""
+def disagreement(
+    candidates: list[Candidate],
+    chosen: list[Candidate],
+    question: str,
+    similarity: Callable[[Candidate, Candidate], float],
+) -> tuple[Conflict, list[Candidate]] | None:
+    """Where two strong candidates of two files give different figures of the kind asked for about the same subject
+    ("24 hours up to 7 days" against "1 to 365 days"), the conflict and the two sentences that state it.
+
+    The two must also say much the same thing (`similarity` of their lines at least SAME_STATEMENT): "item size
+    400 KB" and "storage 25 GB" are figures of one kind about one service, but of two different quantities."""
+    dimensions = asked_dimensions(question)
+    if not dimensions or not chosen:
+        return None
+    keywords = _attribute_words([question], dimensions)
+    if keywords is None:
+        return None
+    lead = chosen[0]
+    subject = _primary_subject(lead)
+    floor = lead.score * DISAGREEMENT_FLOOR
+    stating = [
+        c for c in sorted(candidates, key=lambda c: -c.score)
+        if c.score >= floor and extract_figures(c.quote, dimensions) and not (subject and not subject & _primary_subject(c))
+    ][:MAX_DISAGREEMENT_CANDIDATES]
+    for i, a in enumerate(stating):
+        for b in stating[i + 1:]:
+            if a.hit.file == b.hit.file or similarity(a, b) < SAME_STATEMENT:
+                continue
+            conflict = detect_conflict({a.hit.file: [a.quote], b.hit.file: [b.quote]}, dimensions, keywords=keywords)
+            if conflict is not None:
+                first, second = (a, b) if conflict.file_a == a.hit.file else (b, a)
+                return conflict, [first, second]
+    return None
+
+
+def _attribute_words(texts: list[str], dimensions: list[str]) -> re.Pattern[str] | None:
+    """The words that name a quantity ("retention", "size limit"): those of the comparison aspects whose words every
+    text uses and whose figures are of the kind asked. A figure then counts only beside one of them."""
+    patterns = [
+        a.strong for a in ASPECTS.values()
+        if a.figures and set(a.figures) & set(dimensions) and all(a.keyword_score(t) == 1.0 for t in texts)
+    ]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+
+def figure_statements(
+    lead: Candidate, question: str, query_vector: np.ndarray, index: SegmentIndex, line_matrix: np.ndarray | None
+) -> list[tuple[Segment, float]]:
+    """Segments about the lead's subject, stating a figure of the kind the question asks for, whose line is about as
+    close to the question as the lead's (cosine within FIGURE_STATEMENT_REACH): the notes' other statements of it."""
+    dimensions = asked_dimensions(question)
+    subject = _primary_subject(lead)
+    if not dimensions or not subject or line_matrix is None:
+        return []
+    positions = sorted({p for service_id in subject for p in index.by_service.get(service_id, ())})
+    found: list[tuple[Segment, float]] = []
+    for position in positions:
+        segment = index.segments[position]
+        if segment.vector_row < 0 or segment.kind == "heading" or (segment.file, segment.line) == (lead.hit.file, lead.line):
+            continue
+        if not extract_figures(segment.text, dimensions):
+            continue
+        cosine = float(line_matrix[segment.vector_row] @ query_vector.reshape(-1))
+        if cosine >= lead.dense - FIGURE_STATEMENT_REACH:
+            found.append((segment, cosine))
+    return found
+
+
+def _primary_subject(c: Candidate) -> set[str]:
+    """What a sentence says things of: the service it opens with, else the one it sits under, else those it names
+    ("16 read replicas" under "Aurora Global" is said of Aurora Global, whatever it names)."""
+    segment = c.segment
+    if segment is None:
+        return set()
+    opener = leading_service(segment.quote) if segment.kind == "prose" else None
+    return {opener} if opener else set(segment.subject) or set(segment.named)
+
+
+def _about(c: Candidate) -> set[str]:
+    segment = c.segment
+    if segment is None:
+        return set()
+    opener = leading_service(segment.quote) if segment.kind == "prose" else None
+    return set(segment.named) | ({opener} if opener else set(segment.subject))
+
+
+def lead_with(first: list[Candidate], chosen: list[Candidate], max_sentences: int = 4) -> list[Candidate]:
+    """`first`, then the rest of `chosen`, one citation a line."""
+    out: list[Candidate] = []
+    for c in first + chosen:
+        if all((c.hit.file, c.line) != (o.hit.file, o.line) for o in out):
+            out.append(c)
+    return out[: max(max_sentences, len(first))]
+
+
+def compose(question: str, chosen: list[Candidate], hits: list[Hit], conflict: Conflict | None = None) -> Answer:
+    """The answer text with [n] markers and the citations behind them; a conflict is said first, both sides cited."""
     citations: list[Citation] = []
-    parts: list[str] = []
+    parts: list[str] = [f"The notes disagree: {conflict.reason}." ] if conflict else []
     for n, c in enumerate(chosen, 1):
         citations.append(
             Citation(
@@ -130,10 +230,28 @@ def compose(question: str, chosen: list[Candidate], hits: list[Hit]) -> Answer:
                 end_line=c.line,
                 quote=c.quote,
                 context=quote_context(c.hit, c.line, c.segment.heads if c.segment else ""),
+                table_header=c.table_header[1] if c.table_header else None,
+                table_header_line=c.table_header[0] if c.table_header else None,
             )
         )
-        parts.append(f"{c.quote} [{n}]")
-    return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits)
+        parts.append(f"{_with_header(c.quote, c.table_header[1])} [{n}]" if c.table_header else f"{c.quote} [{n}]")
+    return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits,
+                  conflict_reason=conflict.reason if conflict else None)
+
+
+def _cells(row: str) -> list[str]:
+    if "\t" in row:  # a leading tab is the header's empty corner cell: keep it, or the columns shift
+        return [cell.strip(" *") for cell in row.rstrip("\r\n").split("\t")]
+    return [cell.strip(" *") for cell in row.strip().strip("|").split("|")]
+
+
+def _with_header(row: str, header: str) -> str:
+    """A table row read with its header: "Max IOPS: 16,000 (gp2) | 64,000 (io1)"."""
+    cells, names = _cells(row), _cells(header)
+    if len(cells) < 2 or len(names) < 2:
+        return row
+    pairs = [f"{value} ({name})" if name else value for value, name in zip(cells[1:], names[1:]) if value]
+    return f"{cells[0]}: " + " | ".join(pairs) if cells[0] else " | ".join(pairs)
 
 
 def quote_context(hit: Hit, line: int, heads: str = "") -> str:
@@ -179,6 +297,7 @@ _ASKED_DIMENSIONS = [
     ("size", re.compile(
         r"\bhow (?:large|big|much (?:data|storage|space))\b|\bsize\b|\bcapacity\b", re.IGNORECASE)),
     ("percent", re.compile(r"\bpercent|\bdiscount|\bhow much (?:cheaper|lower|less|more|faster)\b", re.IGNORECASE)),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b", re.IGNORECASE)),
 ]
 TYPED_FIGURE_BONUS = 0.1
 
@@ -227,6 +346,13 @@ def score_candidates(
 # list answers nothing about Firehose, however well it matches "does Firehose support replay".
 OTHER_SUBJECT_PENALTY = 0.1
 SAYS_LITTLE_PENALTY = 0.15
+# Candidates this close to the lead take part in the check for files that disagree.
+DISAGREEMENT_FLOOR = 0.7
+# A statement of the asked figure elsewhere in the notes counts when its line is this close (cosine) to the lead's.
+FIGURE_STATEMENT_REACH = 0.1
+# Two statements disagree only when they say much the same thing (cosine of their lines), figures aside.
+SAME_STATEMENT = 0.5
+MAX_DISAGREEMENT_CANDIDATES = 12
 
 
 def _segment_for(quote: str, segments: list[Segment]) -> Segment | None:
@@ -242,10 +368,13 @@ def weigh_evidence(
     segments_by_line: dict[tuple[str, int], list[Segment]],
     asked: set[str],
     catalogue: Catalogue,
+    table_headers: dict[tuple[str, int], tuple[int, str]] | None = None,
 ) -> None:
-    """Attach each candidate's segment; lower headings, bare service labels and sentences about another service."""
+    """Attach each candidate's segment and table header; lower headings, bare service labels and sentences about
+    another service."""
     kin = {k for s in asked if s in catalogue.services for k in (*catalogue.family(s), *ancestors(s, catalogue))}
     for c in candidates:
+        c.table_header = (table_headers or {}).get((c.hit.file, c.line))
         c.segment = segment = _segment_for(c.quote, segments_by_line.get((c.hit.file, c.line), []))
         if segment is None:
             continue
@@ -253,8 +382,7 @@ def weigh_evidence(
             c.score -= SAYS_LITTLE_PENALTY  # "Kinesis Data Firehose" names what follows; it states nothing
         if not kin:
             continue
-        opener = leading_service(segment.quote) if segment.kind == "prose" else None
-        about = set(segment.named) | ({opener} if opener else set(segment.subject))
+        about = _about(c)
         if about and not about & kin:
             c.score -= OTHER_SUBJECT_PENALTY
 

@@ -10,9 +10,10 @@ from typing import Literal
 
 import numpy as np
 
+from kb import answer as extract
 from kb.config import Settings, get_settings
 from kb.coverage import NotesVocabulary, uncovered_names
-from kb.compare.segment_index import sentence_subjects
+from kb.compare.segment_index import segment_index, sentence_subjects
 from kb.difference import try_difference
 from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
@@ -310,7 +311,6 @@ class KnowledgeBase:
         With a language model configured (KB_LLM_URL) the answer is then rewritten by it (`write_answer`), unless
         `generate` is false: a server does that step apart, as it waits on the network and not on the model here.
         """
-        from kb import answer as extract
         from kb.catalogue import get_catalogue
 
         question = clean_query(question, self.settings.max_query_chars)
@@ -347,12 +347,49 @@ class KnowledgeBase:
             return extract.abstain(question, hits)
         candidates = extract.candidates_from(hits)
         extract.score_candidates(candidates, dense_by_line, question, focus.query if focus else None)
-        extract.weigh_evidence(candidates, sentence_subjects(state), self._asked_services(question, focus), catalogue)
+        extract.weigh_evidence(candidates, sentence_subjects(state), self._asked_services(question, focus), catalogue,
+                               segment_index(state).table_headers)
         chosen = extract.pick(candidates)
         if not chosen:
             return extract.abstain(question, hits)
-        answer = extract.compose(question, chosen, hits)
+        elsewhere = self._stated_elsewhere(chosen[0], question, query_vector, state)
+        disagreement = extract.disagreement(candidates + elsewhere, chosen, question, self._line_similarity(state))
+        if disagreement is not None:
+            chosen = extract.lead_with(disagreement[1], chosen)
+            hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]
+        answer = extract.compose(question, chosen, hits, disagreement[0] if disagreement else None)
         return self.write_answer(answer) if generate else answer
+
+    def _stated_elsewhere(
+        self, lead: extract.Candidate, question: str, query_vector: np.ndarray, state: _State
+    ) -> list[extract.Candidate]:
+        """Sentences anywhere in the notes that state a figure of the kind asked about the lead's subject, as close
+        to the question as the lead: where another file may disagree with it, though retrieval did not bring it."""
+        found = extract.figure_statements(lead, question, query_vector, segment_index(state), state.line_matrix)
+        if not found:
+            return []
+        chunk_hits = {h.id: h for h in self._hits([(s.chunk, lead.hit.score) for s, _ in found], state)}
+        by_index = {s.chunk: state.chunk(s.chunk).id for s, _ in found}
+        return [
+            extract.Candidate(hit_rank=len(chunk_hits), hit=chunk_hits[by_index[s.chunk]], line=s.line, part=0, quote=s.quote,
+                              dense=cosine, score=lead.score, segment=s)
+            for s, cosine in found
+        ]
+
+    @staticmethod
+    def _line_similarity(state: _State):
+        """Cosine of two candidates' lines (0 when either has no vector of its own)."""
+        rows = segment_index(state)
+
+        def similarity(a: extract.Candidate, b: extract.Candidate) -> float:
+            ra = a.segment.vector_row if a.segment else -1
+            rb = b.segment.vector_row if b.segment else -1
+            if ra < 0 or rb < 0 or state.line_matrix is None:
+                return 0.0
+            return float(state.line_matrix[ra] @ state.line_matrix[rb])
+
+        del rows
+        return similarity
 
     def _asked_services(self, question: str, focus: Focus | None) -> set[str]:
         """The services a question is about: those it names, else the one it surely describes."""

@@ -54,6 +54,11 @@ class Citation(BaseModel):
         description="What the quoted line sits under: its passage's last heading and, for a nested line, the bullet "
         "above it (\"Global Secondary Index\" for \"Can be created and deleted at will.\")",
     )
+    table_header: str | None = Field(
+        default=None,
+        description="For a quoted table row: the table's header row as written, which says what each cell means",
+    )
+    table_header_line: int | None = None
 
 
 class Answer(BaseModel):
@@ -64,6 +69,8 @@ class Answer(BaseModel):
     passages: list[Hit] = Field(default_factory=list)
     # A difference question ("A vs B") is answered from this table of the two; None for other questions.
     comparison: "ComparisonTable | None" = None
+    # Set when the notes disagree on what was asked (two files, two figures); both sides are cited first.
+    conflict_reason: str | None = None
 
 
 class ServiceInfo(BaseModel):

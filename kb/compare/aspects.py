@@ -58,7 +58,7 @@ ASPECTS: dict[str, Aspect] = {
                r"\bfifo\b|partition key|dedup|exactly[- ]once",
                ("order", "message ordering", "ordering guarantees")),
         Aspect("retention", "how long messages or data are retained or kept, retention period in days or hours",
-               r"retention|retain|\bpersist|\bkept\b|expire|rolling window|deleted after|stored? for|data storage for|\bhold (?:the )?messages?",
+               r"retention|retain|\bpersist|\bkept\b|\bkeeps?\b(?! track)|expire|rolling window|deleted after|stored? for|data storage for|\bhold (?:the )?messages?",
                r"\b\d+\s*(?:days?|hours?|hrs?)\b|\blost\b|\bdelete",
                ("message retention", "data retention", "retention period", "how long kept"), figures=("duration",)),
         Aspect("message/record size limit", "maximum message or record size limit in KB or MB per message",

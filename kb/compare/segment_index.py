@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import get_catalogue
-from kb.compare.segments import NoteLine, Segment, segment_file
+from kb.compare.segments import NoteLine, Segment, segment_file, table_blocks
 from kb.index import all_vectors
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ class SegmentIndex:
     segments: list[Segment]
     by_service: dict[str, list[int]]  # service id -> positions of segments naming or inheriting it
     listings: dict[str, tuple[list[tuple[Segment, set[str]]], set[str]]] = field(default_factory=dict)
+    # (file, line of a table row) -> (line, text) of its table's header row
+    table_headers: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
     chunk_matrix: np.ndarray | None = None
 
 
@@ -55,13 +57,18 @@ def segment_index(state: _State) -> SegmentIndex:
             return cached
         catalogue = get_catalogue()
         segments: list[Segment] = []
+        table_headers: dict[tuple[str, int], tuple[int, str]] = {}
         for file, lines in sorted(_note_lines(state).items()):
             segments.extend(segment_file(file, lines, catalogue))
+            for block in table_blocks(lines):
+                header = lines[block[0]]
+                table_headers.update({(file, lines[i].number): (header.number, header.text) for i in block[1:]})
         by_service: dict[str, list[int]] = defaultdict(list)
         for position, segment in enumerate(segments):
             for service_id in dict.fromkeys(segment.named + segment.subject):
                 by_service[service_id].append(position)
-        built = SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors))
+        built = SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors),
+                             table_headers=table_headers)
         state.derived["compare_segments"] = built
         return built
 

@@ -166,7 +166,7 @@ def _heading_subject(heading_path: tuple[str, ...], catalogue: Catalogue) -> tup
     return ()
 
 
-def _table_blocks(lines: list[NoteLine]) -> list[list[int]]:
+def table_blocks(lines: list[NoteLine]) -> list[list[int]]:
     """Runs of consecutive lines holding tab-separated cells (or | pipes), as positions into `lines`."""
     blocks: list[list[int]] = []
     current: list[int] = []
@@ -313,7 +313,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
     catalogue = catalogue or get_catalogue()
     table_rows: dict[int, list[Segment] | None] = {}
     segments: list[Segment] = []
-    blocks = _table_blocks(lines)
+    blocks = table_blocks(lines)
     block_of = {i: block for block in blocks for i in block}
     heading_subject: tuple[str, ...] = ()
     paragraph_subject: tuple[str, ...] = ()
