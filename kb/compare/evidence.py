@@ -95,8 +95,11 @@ def dense_score(segment: Segment, query: np.ndarray, matrix: np.ndarray, index: 
 
     Segments are not embedded one by one: on a CPU that would cost seconds per table; the line vectors are built."""
     if segment.kind == "table":
-        # a row's vector mixes every column; the cell's own words (and its row's name) are the telling part
+        # a row's vector mixes every column; the cell's own words and its row's name are the telling part
         dense = float(matrix[segment.vector_row] @ query) if segment.vector_row >= 0 else 0.0
+        label = index.label_vectors.get(segment.label)
+        if label is not None:
+            dense = max(dense, float(label @ query))
         return max(dense, HEADING_FLOOR) if keyword >= 1.0 else dense
     if segment.vector_row >= 0:
         return float(matrix[segment.vector_row] @ query)

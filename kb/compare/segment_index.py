@@ -24,6 +24,9 @@ class SegmentIndex:
     segments: list[Segment]
     by_service: dict[str, list[int]]  # service id -> positions of segments naming or inheriting it
     listings: dict[str, tuple[list[tuple[Segment, set[str]]], set[str]]] = field(default_factory=dict)
+    # A table row's name ("Max IOPS", "Can be a boot volume?") -> its vector: what the row states, by meaning,
+    # where the row's own line vector mixes every column. Filled on first use by compare (it needs the embedder).
+    label_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # (file, line of a table row) -> (line, text) of its table's header row
     table_headers: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
     chunk_matrix: np.ndarray | None = None

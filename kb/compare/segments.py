@@ -239,6 +239,10 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
     if columns and _resolve_header(header.text[slice(*header_cells[0])], (), catalogue, direct_only=True) is None:
         columns[0] = None
     segments: list[Segment] = []
+    identified = _identifying_row(rows[1:], context, catalogue)
+    if identified is not None and len({i for ids in identified[1].values() for i in ids}) > len({c for c in columns if c}):
+        # the header names families ("General Purpose SSD"); a row names the services ("gp2, gp3")
+        return _multi_column_segments(file, rows[1:], names, *identified)
     if len({c for c in columns if c}) >= 2:
         service_columns = [i for i, c in enumerate(columns) if c]
         for row in rows[1:]:
@@ -274,6 +278,45 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
                                             row.vector_row, row_name, shared))
         return segments
     return None
+
+
+def _identifying_row(
+    rows: list[NoteLine], context: tuple[str, ...], catalogue: Catalogue
+) -> tuple[NoteLine, dict[int, tuple[str, ...]]] | None:
+    """A row whose cells name the services of the columns when the header names families ("General Purpose SSD"
+    over an "API Name" row of "gp2, gp3"): the row, and each column's services."""
+    related = {r for c in context for r in (*catalogue.family(c), c)}
+    for row in rows:
+        cells = _cells(row.text)
+        found: dict[int, tuple[str, ...]] = {}
+        for index, (s, e) in enumerate(cells[1:], start=1):
+            ids = tuple(i for i in catalogue.find_in_heading(clean(row.text[s:e])) if not related or i in related)
+            if ids:
+                found[index] = ids
+        named = [i for ids in found.values() for i in ids]
+        if len(found) >= 2 and len(named) == len(set(named)):
+            return row, found
+    return None
+
+
+def _multi_column_segments(
+    file: str, rows: list[NoteLine], names: list[str], identifying: NoteLine, columns: dict[int, tuple[str, ...]]
+) -> list[Segment]:
+    """Segments of a table whose columns each stand for one or more services (see _identifying_row)."""
+    segments: list[Segment] = []
+    for row in rows:
+        if row is identifying:
+            continue
+        cells = _cells(row.text)
+        label = clean(row.text[slice(*cells[0])])
+        for index, (s, e) in enumerate(cells):
+            for service_id in columns.get(index, ()):
+                shared = len(columns[index]) > 1
+                column = names[index] if index < len(names) else ""
+                for qs, qe in _cell_items(row.text, s, e):
+                    segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label,
+                                            row.vector_row, column, shared))
+    return segments
 
 
 def _related(service_id: str, heading_subject: tuple[str, ...], catalogue: Catalogue) -> bool:

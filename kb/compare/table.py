@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ NOT_IN_NOTES = "not in notes"
 MAX_VALUE_QUOTES = 3
 MAX_QUOTE_IN_VALUE = 220
 
+_LABEL_LOCK = threading.Lock()
 _QUERY_CACHE: "weakref.WeakKeyDictionary[object, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
@@ -181,10 +183,21 @@ def _cell(
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
 
 
+def _label_vectors(kb: "KnowledgeBase", index: SegmentIndex) -> None:
+    """Embed the names of the notes' table rows once per build (a few hundred short texts)."""
+    with _LABEL_LOCK:
+        if index.label_vectors:
+            return
+        labels = sorted({s.label for s in index.segments if s.kind == "table" and s.label})
+        if labels:
+            vectors = kb.embedder.encode(labels)
+            index.label_vectors.update({label: np.asarray(v, dtype=np.float32) for label, v in zip(labels, vectors)})
+
+
 def warm_up(kb: "KnowledgeBase") -> None:
     """Build the segments of the loaded index and embed every known aspect now (a few seconds on a CPU), so that
     the first comparison a server answers is as fast as the next ones."""
-    segment_index(kb._state)
+    _label_vectors(kb, segment_index(kb._state))
     _query_vectors(kb, [ASPECTS["model"].query])
 
 
@@ -197,6 +210,7 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
     aspect_defs = [resolve_aspect(a) for a in aspect_names]
     state = kb._state
     index = segment_index(state)
+    _label_vectors(kb, index)
     compared = tuple(s.id for s in resolved)
     queries = _query_vectors(kb, [a.query for a in aspect_defs])
     matrix = state.line_matrix
