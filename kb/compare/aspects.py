@@ -221,10 +221,15 @@ def _aspect_key(text: str) -> str:
 
 def resolve_aspect(text: str) -> Aspect:
     """The known aspect a user's words name (by name or synonym), else one built from the words themselves."""
-    key = _aspect_key(text)
-    known = _aspect_keys().get(key)
+    known = _aspect_keys().get(_aspect_key(text))
     if known is not None:
         return ASPECTS[known]
+    return free_aspect(text)
+
+
+def free_aspect(text: str) -> Aspect:
+    """An aspect built from the user's own words: all of them make a telling match, one of them a loose one."""
+    key = _aspect_key(text)
     words = key.split()
     if not words:
         raise BadQuery(f"The aspect {text!r} has no words in it.")

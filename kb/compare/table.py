@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import Catalogue, Service, get_catalogue
-from kb.compare.aspects import ASPECTS, Aspect, resolve_aspect
+from kb.compare.aspects import ASPECTS, Aspect, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
 from kb.compare.conflicts import Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
@@ -208,6 +208,7 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
     displays = [n.strip() for n in services if n.strip()]
     aspect_names = _aspect_names(aspects, resolved, catalogue)
     aspect_defs = [resolve_aspect(a) for a in aspect_names]
+    literals = [free_aspect(a) if d.name.lower() != a.lower() else None for a, d in zip(aspect_names, aspect_defs)]
     state = kb._state
     index = segment_index(state)
     _label_vectors(kb, index)
@@ -230,10 +231,12 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
     chunk_ids = [stored.chunk.id for stored in state.index.chunks]
     cells: list[Cell] = []
     for display, service, attributed in zip(displays, resolved, per_service):
-        for aspect_name, aspect, query in zip(aspect_names, aspect_defs, queries):
+        for aspect_name, aspect, literal, query in zip(aspect_names, aspect_defs, literals, queries):
             candidates = []
             for segment, attribution in attributed:
-                keyword = aspect.keyword_score(segment.text)
+                # The user's own words count as well as the known aspect's: "level" of a security group is not
+                # the OSI layer its synonym would make it.
+                keyword = max(aspect.keyword_score(segment.text), literal.keyword_score(segment.text) if literal else 0.0)
                 if keyword == 0 and segment.context and aspect.keyword_score(segment.context) == 1.0:
                     keyword = 0.5  # "This works for ALB and NLB." under "ELB Sticky Sessions"
                 if keyword == 0 and (segment.vector_row < 0 or segment.kind == "table"):
