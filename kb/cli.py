@@ -184,6 +184,11 @@ def ask(
     out.print(answer.answer, highlight=False, markup=False)
     for c in answer.citations:
         out.print(f"  [{c.n}] {c.file}:{c.start_line}" + (f"  ({c.context})" if c.context else ""), highlight=False, markup=False)
+    if answer.comparison is not None:
+        from kb.compare.export import to_markdown
+
+        out.print("\nSide by side (kb compare gives the whole table):", highlight=False, markup=False)
+        out.print(to_markdown(answer.comparison), highlight=False, markup=False)
     if answer.abstained:
         for hit in answer.passages[:3]:
             out.print(f"  nearest: {hit.file}:{hit.start_line}-{hit.end_line} {' > '.join(hit.heading_path)}", highlight=False)

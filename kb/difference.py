@@ -27,7 +27,7 @@ _PATTERNS = [
 ]
 # "SQS or SNS?" alone is a difference question; "A or B for ..." must name two catalogue services to count.
 MAX_ASPECT_LINES = 6
-CITATIONS_PER_SIDE = 2
+CITATIONS_PER_SIDE = 1
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
 
     def cite(cell: Cell) -> str:
         markers = []
-        for cell_citation in cell.citations[:CITATIONS_PER_SIDE]:
+        # a conflict cell's first two citations are the two sides of the disagreement
+        for cell_citation in cell.citations[: 2 if cell.status == "conflict" else CITATIONS_PER_SIDE]:
             key = (cell_citation.file, cell_citation.start_line)
             if key not in seen:
                 seen[key] = len(citations) + 1
@@ -118,7 +119,8 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
                 sides.append(f"{service}: not in your notes")
             else:
                 flag = " (the notes disagree)" if cell.status == "conflict" else ""
-                sides.append(f"{service}: {cell.value}{flag} {cite(cell)}".rstrip())
+                # the cell's lead statement; the table under the answer holds the rest
+                sides.append(f"{service}: {cell.value.split(' / ')[0]}{flag} {cite(cell)}".rstrip())
         lines.append(f"{aspect[:1].upper()}{aspect[1:]}: " + " | ".join(sides))
     if not citations:
         a, b = table.services[:2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.models import Answer, Chunk
+from kb.models import Answer, Chunk, ComparisonTable
 from ui import render
 from ui.client import ApiError
 from ui.state import api, api_down_stop, catalogue, passage_context, show_error
@@ -52,6 +52,22 @@ def passage_card(passage: Chunk, answer: Answer | None, key: str) -> None:
                     st.html(render.context_html(context, marks))
 
 
+def show_comparison(table: ComparisonTable) -> None:
+    """A difference answer's table, compact, with a way to open the same services on the Compare page."""
+    st.markdown("##### Side by side")
+    st.html(render.comparison_html(table, {}))
+    ids = [service_id_for(name) for name in table.services]
+    if None not in ids and st.button("Open in Compare", key="ask_open_compare", icon=":material/compare_arrows:"):
+        st.session_state["compare_services"] = ids
+        st.switch_page("views/compare.py")
+
+
+def service_id_for(name: str) -> str | None:
+    """The id of the service the notes know by this name or alias."""
+    key = name.strip().lower()
+    return next((s.id for s in services if key in {s.id, s.name.lower(), *(a.lower() for a in s.aliases)}), None)
+
+
 def show_answer(answer: Answer, service_name: str | None) -> None:
     scope = f" (only passages about {service_name})" if service_name else ""
     if answer.abstained:
@@ -61,6 +77,8 @@ def show_answer(answer: Answer, service_name: str | None) -> None:
         return
 
     st.html(render.answer_html(answer) + render.footnotes_html(answer))
+    if answer.comparison is not None:
+        show_comparison(answer.comparison)
     cited, others = render.cited_passages(answer)
     if cited:
         st.markdown(f"##### Cited passages{scope}")
