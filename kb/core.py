@@ -12,7 +12,7 @@ import numpy as np
 
 from kb import answer as extract
 from kb.config import Settings, get_settings
-from kb.coverage import NotesVocabulary, uncovered_names
+from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
 from kb.compare.segment_index import segment_index, sentence_subjects
 from kb.difference import try_difference
 from kb.embedder import Embedder, QueryBatcher, get_embedder
@@ -352,6 +352,12 @@ class KnowledgeBase:
         chosen = extract.pick(candidates)
         if not chosen:
             return extract.abstain(question, hits)
+        mismatch = identifier_mismatch(question, chosen[0].quote)
+        if mismatch is not None:
+            lead = chosen[0]
+            return extract.abstain(
+                question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
+            )
         elsewhere = self._stated_elsewhere(chosen[0], question, query_vector, state)
         disagreement = extract.disagreement(candidates + elsewhere, chosen, question, self._line_similarity(state))
         if disagreement is not None:

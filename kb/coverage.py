@@ -91,3 +91,13 @@ def uncovered_names(question: str, vocabulary: NotesVocabulary, is_catalogued: C
         if name.lower() not in vocabulary.identifiers:
             found.append(Uncovered(name, vocabulary.alike(name)))
     return list({u.name.lower(): u for u in found}.values())
+
+
+def identifier_mismatch(question: str, statement: str) -> tuple[str, str] | None:
+    """(asked, stated) when the question names an identifier ("t3.micro") and the statement that would answer it
+    names another of the same kind ("t2.small") but not the one asked: it answers a different question."""
+    asked = {m.group(0).lower() for m in _IDENTIFIER.finditer(question)}
+    stated = [m.group(0).lower() for m in _IDENTIFIER.finditer(statement)]
+    if not asked or not stated or asked & set(stated):
+        return None
+    return sorted(asked)[0], stated[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.coverage import NotesVocabulary, uncovered_names
+from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
 
 NOTES = NotesVocabulary(
     "dynamodb is a nosql database. cognito user pools: sign in with facebook, google login etc. "
@@ -37,3 +37,9 @@ def test_an_instance_type_the_notes_lack_names_the_ones_they_have():
     assert "t2.small" in found[0].instead
     assert "they mention t2.small" in found[0].describe()
     assert _names("How much does a t2.small cost?") == []
+
+
+def test_a_statement_about_another_identifier_does_not_answer():
+    assert identifier_mismatch("t3.micro price per hour?", "t2.small in US-EAST-1 costs $0.023 per hour") == ("t3.micro", "t2.small")
+    assert identifier_mismatch("t2.small price?", "t2.small in US-EAST-1 costs $0.023 per hour") is None
+    assert identifier_mismatch("How much is EC2?", "t2.small costs $0.023 per hour") is None

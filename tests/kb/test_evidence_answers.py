@@ -1,0 +1,100 @@
+"""The evidence layer under answers and tables, on the real shipped notes: subjects under plain-text labels, table
+rows read with their header, notes that disagree, features compared side by side, other vendors declined."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.compare.segment_index import segment_index
+from tests.conftest import SHIPPED_NOTES
+
+pytestmark = pytest.mark.slow
+
+
+def line(name: str, number: int) -> str:
+    return (SHIPPED_NOTES / name).read_text(encoding="utf-8").split("\n")[number - 1]
+
+
+def test_a_line_under_a_plain_text_label_is_about_the_labelled_service(real_kb):
+    # aws-saa-notes.txt 2536-2554: a "Kinesis Data Streams" list, then a "Kinesis Data Firehose" list, both under the
+    # Firehose toggle (2524); "Supports replay capability" (2543) belongs to Data Streams.
+    by_line = {(s.file, s.line): s for s in segment_index(real_kb._state).segments}
+    assert by_line[("aws-saa-notes.txt", 2543)].subject == ("kinesis-data-streams",)
+    assert by_line[("aws-saa-notes.txt", 2554)].subject == ("kinesis-data-firehose",)
+
+
+def test_an_answer_leads_with_the_line_about_the_service_asked(real_kb):
+    answer = real_kb.ask("Does Kinesis Data Firehose support replay?")
+    first = answer.citations[0]
+    assert (first.file, first.start_line) == ("aws-saa-notes.txt", 2554)
+    assert "Doesn't support replay" in first.quote
+    other = [c for c in answer.citations if c.start_line == 2543]
+    assert all("Kinesis Data Streams" in c.context for c in other)  # if quoted at all, it says whose line it is
+
+
+def test_notes_that_disagree_are_said_and_both_cited(real_kb):
+    answer = real_kb.ask("How long does Kinesis Data Streams keep data?")
+    assert answer.conflict_reason and answer.answer.startswith("The notes disagree")
+    files = [c.file for c in answer.citations[:2]]
+    assert sorted(files) == ["aws-architect-notes.md", "aws-saa-notes.txt"]
+    for c in answer.citations:
+        assert c.quote in line(c.file, c.start_line)
+
+
+def test_one_file_alone_is_no_disagreement(real_kb):
+    answer = real_kb.ask("How long does SQS keep messages?")
+    assert answer.conflict_reason is None
+    assert "14 days" in answer.citations[0].quote or "4 days" in answer.citations[0].quote
+
+
+def test_a_table_row_is_quoted_with_its_header(real_kb):
+    answer = real_kb.ask("What is the minimum billable object size of S3 One Zone-IA?")
+    rows = [c for c in answer.citations if c.table_header]
+    assert rows, answer.answer
+    row = rows[0]
+    assert row.table_header == line(row.file, row.table_header_line)
+    assert row.quote in line(row.file, row.start_line)
+    assert "(One Zone-IA)" in answer.answer  # each value is read with its column
+
+
+def test_a_table_of_two_features_of_one_service(real_kb):
+    table = real_kb.compare(["RDS Read Replicas", "RDS Multi-AZ"])
+    assert table.services == ["RDS Read Replicas", "RDS Multi-AZ"]
+    found = [c for c in table.cells if c.status != "not_in_notes"]
+    assert {c.service for c in found} == {"RDS Read Replicas", "RDS Multi-AZ"}
+    for cell in found:
+        for citation in cell.citations:
+            assert citation.quote in line(citation.file, citation.start_line)
+
+
+def test_a_conflict_cell_names_both_files(real_kb):
+    table = real_kb.compare(["Kinesis Data Streams", "Kinesis Data Firehose"], ["retention"])
+    cell = next(c for c in table.cells if c.service == "Kinesis Data Streams")
+    assert cell.status == "conflict"
+    assert {"aws-architect-notes.md", "aws-saa-notes.txt"} <= {c.file for c in cell.citations}
+
+
+def test_a_difference_question_is_answered_from_the_comparison(real_kb):
+    answer = real_kb.ask("What is the difference between ALB and NLB?")
+    assert answer.comparison is not None and answer.comparison.services == ["ALB", "NLB"]
+    assert answer.answer.startswith("OSI layer:")
+    assert "Layer 7" in answer.answer and "layer 4" in answer.answer.lower()
+    sides = {c.context.split(" · ")[0] for c in answer.citations}
+    assert sides == {"ALB", "NLB"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is Azure Cosmos DB?", "How does Google Cloud Spanner replicate data?", "What is Oracle Autonomous Database?"],
+)
+def test_what_the_notes_never_mention_is_declined(real_kb, question):
+    answer = real_kb.ask(question)
+    assert answer.abstained and not answer.citations
+    assert "nothing about" in answer.answer
+
+
+def test_a_figure_for_another_instance_type_is_not_an_answer(real_kb):
+    # The notes price t2.small only; asked about t3.micro, the answer says what they have and that it is not that.
+    answer = real_kb.ask("How much does a t3.micro cost per hour?")
+    assert answer.abstained
+    assert "for t2.small, not for t3.micro" in answer.answer
