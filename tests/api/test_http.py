@@ -115,3 +115,15 @@ def test_serve_with_a_corrupt_index_exits_non_zero_saying_kb_ingest(tmp_path: Pa
     assert result.returncode != 0
     assert "kb ingest" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_difference_question_over_http_carries_its_table(server: str) -> None:
+    response = httpx.post(f"{server}/ask", json={"question": "What is the difference between SQS and SNS?"}, timeout=30)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["comparison"]["services"] == ["SQS", "SNS"]
+    sides = {c["context"].split(" · ")[0] for c in body["citations"]}
+    assert sides == {"SQS", "SNS"}
+    for c in body["citations"]:
+        assert c["quote"] in shipped_lines(c["file"], c["start_line"], c["end_line"])
