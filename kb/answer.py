@@ -11,11 +11,8 @@ import numpy as np
 
 from kb.catalogue import Catalogue
 from kb.compare.aspects import ASPECTS
-from kb.compare.conflicts import Conflict, detect_conflict
-from kb.compare.figures import extract_figures
-from kb.compare.lineage import ancestors
-from kb.compare.segment_index import SegmentIndex
-from kb.compare.segments import Segment, leading_service
+from kb.evidence import Conflict, Segment, SegmentIndex, detect_conflict, extract_figures, leading_service
+from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
 from kb.outline import label, parent_lines, words_besides_links

@@ -13,8 +13,8 @@ import numpy as np
 from kb import answer as extract
 from kb.config import Settings, get_settings
 from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
-from kb.compare.segment_index import segment_index, sentence_subjects
 from kb.difference import try_difference
+from kb.evidence import segment_index, sentence_subjects
 from kb.embedder import Embedder, QueryBatcher, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest

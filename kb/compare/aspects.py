@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from kb.compare.text import STOP_WORDS, crude_stem
+from kb.evidence.text import STOP_WORDS, crude_stem
 from kb.errors import BadQuery
 
 
@@ -19,7 +19,7 @@ class Aspect:
     strong: str
     weak: str = ""
     synonyms: tuple[str, ...] = ()
-    figures: tuple[str, ...] = ()  # dimensions whose figures are compared across files (see kb.compare.figures)
+    figures: tuple[str, ...] = ()  # dimensions whose figures are compared across files (see kb.evidence.figures)
     vocabulary: str = ""  # a closed set of terms for "X only" claims (protocols...)
 
     @property

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.catalogue import get_catalogue
-from kb.compare.lineage import ancestors
-from kb.compare.segments import Segment, leading_service
+from kb.evidence.lineage import ancestors
+from kb.evidence.sentences import Segment, leading_service
 
 
 @cache

@@ -11,9 +11,9 @@ import numpy as np
 from kb.catalogue import get_catalogue
 from kb.compare.aspects import Aspect
 from kb.compare.attribution import Attribution
-from kb.compare.segment_index import SegmentIndex
-from kb.compare.segments import Segment
-from kb.compare.text import STOP_WORDS, WORD, clean, crude_stem
+from kb.evidence.index import SegmentIndex
+from kb.evidence.sentences import Segment
+from kb.evidence.text import STOP_WORDS, WORD, clean, crude_stem
 
 
 # A segment passes when it matches the aspect's words and its line is at least this close to the aspect's query,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kb.catalogue import Catalogue, Service, get_catalogue
-from kb.compare.lineage import ancestors
+from kb.evidence.lineage import ancestors
 
 
 FAMILY_ASPECTS: dict[str, tuple[str, ...]] = {

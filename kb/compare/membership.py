@@ -6,8 +6,8 @@ import re
 from functools import cache
 
 from kb.catalogue import get_catalogue
-from kb.compare.conflicts import Conflict
-from kb.compare.text import STOP_WORDS, WORD, clean
+from kb.evidence.conflicts import Conflict
+from kb.evidence.text import STOP_WORDS, WORD, clean
 
 
 _APPLIES_TO = re.compile(

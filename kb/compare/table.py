@@ -13,15 +13,15 @@ import numpy as np
 from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.compare.aspects import ASPECTS, Aspect, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
-from kb.compare.conflicts import Conflict, detect_conflict
+from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
-from kb.compare.figures import extract_figures
-from kb.compare.lineage import ancestors
+from kb.evidence.figures import extract_figures
+from kb.evidence.lineage import ancestors
 from kb.compare.membership import listed_members, membership_conflict
-from kb.compare.segment_index import SegmentIndex, segment_index
-from kb.compare.segments import Segment
-from kb.compare.text import clean
+from kb.evidence.index import SegmentIndex, segment_index
+from kb.evidence.sentences import Segment
+from kb.evidence.text import clean
 from kb.errors import BadQuery
 from kb.models import Cell, CellCitation, ComparisonTable
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.compare.segment_index import segment_index
+from kb.evidence.index import segment_index
 from tests.conftest import SHIPPED_NOTES
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@ paragraph's opening line, its parent bullet or its table column; inline notes in
 
 from __future__ import annotations
 
-from kb.compare import NoteLine, segment_file
+from kb.evidence import NoteLine, segment_file
 
 
 def _lines(text: str, heading_path: tuple[str, ...] = ()) -> list[NoteLine]:

@@ -3,7 +3,8 @@ longer list, different OSI layers; inline note sentences."""
 
 from __future__ import annotations
 
-from kb.compare import detect_conflict, resolve_aspect
+from kb.compare import resolve_aspect
+from kb.evidence import detect_conflict
 
 
 def test_two_files_stating_different_figures_for_the_same_quantity_conflict():

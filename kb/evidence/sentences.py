@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kb.catalogue import Catalogue, get_catalogue
-from kb.compare.lineage import ancestors
-from kb.compare.text import WORD, clean
+from kb.evidence.lineage import ancestors
+from kb.evidence.text import WORD, clean
 
 
 @dataclass
@@ -432,3 +432,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         elif title and line_named:
             paragraph_subject, bullets, paragraph_line = tuple(line_named), [], text.strip()
     return segments
+
+
+# The evidence layer's name for a quotable piece of a note line; compare has long called it a Segment.
+NoteSentence = Segment

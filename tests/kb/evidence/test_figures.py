@@ -3,7 +3,8 @@ aspect's words; inline note sentences."""
 
 from __future__ import annotations
 
-from kb.compare import extract_figures, figures_near, resolve_aspect
+from kb.compare import resolve_aspect
+from kb.evidence import extract_figures, figures_near
 
 
 def test_figures_carry_their_role_and_a_common_unit():

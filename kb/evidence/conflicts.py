@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.compare.figures import Figure, extract_figures, figures_near
+from kb.evidence.figures import Figure, extract_figures, figures_near
 
 
 def _same(a: float, b: float) -> bool:

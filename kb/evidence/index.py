@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import get_catalogue
-from kb.compare.segments import NoteLine, Segment, segment_file, table_blocks
+from kb.evidence.sentences import NoteLine, Segment, segment_file, table_blocks
 from kb.index import all_vectors
 
 if TYPE_CHECKING:
