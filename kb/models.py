@@ -98,6 +98,10 @@ class CellCitation(BaseModel):
     end_line: int
     quote: str
     id: str | None = None
+    value: str | None = Field(
+        default=None, description="What the quote states for the aspect, in short: its figures (\"4 days, 14 days\") "
+        "or, for a table cell, the cell itself"
+    )
 
 
 class Cell(BaseModel):

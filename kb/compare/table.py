@@ -35,6 +35,7 @@ MAX_ASPECT_CHARS = 80
 NOT_IN_NOTES = "not in notes"
 MAX_VALUE_QUOTES = 3
 MAX_QUOTE_IN_VALUE = 220
+MAX_SHORT_VALUE = 60
 
 _LABEL_LOCK = threading.Lock()
 _QUERY_CACHE: "weakref.WeakKeyDictionary[object, dict[str, np.ndarray]]" = weakref.WeakKeyDictionary()
@@ -103,9 +104,20 @@ def _quote_for_value(segment: Segment, service_id: str) -> str:
     return f"{label}: {quote}" if label else quote
 
 
-def _citation(c: Candidate, chunk_id: str) -> CellCitation:
+def _citation(c: Candidate, chunk_id: str, aspect: Aspect) -> CellCitation:
     s = c.segment
-    return CellCitation(file=s.file, start_line=s.line, end_line=s.line, quote=s.quote, id=chunk_id)
+    return CellCitation(file=s.file, start_line=s.line, end_line=s.line, quote=s.quote, id=chunk_id, value=_short_value(s, aspect))
+
+
+def _short_value(segment: Segment, aspect: Aspect) -> str | None:
+    """The figures a quote states of the aspect's kind ("4 days, 14 days"), a table cell as it stands, else None."""
+    if aspect.figures:
+        figures = extract_figures(segment.quote, aspect.figures)
+        if figures:
+            return ", ".join(dict.fromkeys(f.text for f in figures))
+    if segment.kind == "table" and len(segment.quote) <= MAX_SHORT_VALUE:
+        return clean(segment.quote)
+    return None
 
 
 def _listings(index: SegmentIndex, service_id: str, catalogue: Catalogue) -> tuple[list[tuple[Segment, set[str]]], set[str]]:
@@ -176,7 +188,7 @@ def _cell(
     if conflict is None and membership is not None:
         conflict = membership[0]
         chosen = lead_with([Candidate(segment, Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]], chosen)
-    citations = [_citation(c, chunk_id(c.segment.chunk)) for c in chosen]
+    citations = [_citation(c, chunk_id(c.segment.chunk), aspect) for c in chosen]
     quotes = list(dict.fromkeys(_quote_for_value(c.segment, service_id) for c in chosen))[:MAX_VALUE_QUOTES]
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
