@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import combinations
 
 from kb.evidence.text import STOP_WORDS, crude_stem
 from kb.errors import BadQuery
@@ -75,7 +76,7 @@ ASPECTS: dict[str, Aspect] = {
                r"\breceive|endpoints?\b|lambda",
                ("consumers", "delivery", "consumption", "subscribers", "delivery model")),
         Aspect("replay", "replay or reprocess data after it has been consumed or read, re-read messages",
-               r"replay|re-?process|re-?read|deleted after|no longer available|after (?:being )?consumed|multiple (?:apps|applications|consumers|processors?)|read by (?:a )?consumer|not persisted|\bimmutable",
+               r"replay|\bre-?process|\bre-?read|deleted after|no longer available|after (?:being )?consumed|multiple (?:apps|applications|consumers|processors?)|read by (?:a )?consumer|not persisted|\bimmutable",
                r"\bpersist|\bdelete",
                ("reprocessing", "re-read", "replay data")),
         # load balancers
@@ -236,11 +237,14 @@ def free_aspect(text: str) -> Aspect:
     content = [w for w in words if w not in STOP_WORDS and len(w) >= 3] or words
     stems = [rf"\b{re.escape(crude_stem(w))}\w*" for w in content]
     # All of the user's words make a telling match ("cold start" needs both); one of them, a loose one.
-    strong = "".join(f"(?=.*?{stem})" for stem in stems) + ".*"
+    # Anchored: unanchored lookaheads would be tried again at every position of the line.
+    strong = "^" + "".join(f"(?=.*?{stem})" for stem in stems)
     known = [_FREE_WORD_PATTERNS[w] for w in words if w in _FREE_WORD_PATTERNS]
     if known:
         strong = "|".join(f"(?:{a})" for a in [*known, strong])
-    weak = "|".join(stem for stem in stems) if len(stems) > 1 else ""
+    # A loose match holds half the words: "users" alone is not "user management features".
+    need = max(1, len(stems) // 2)
+    weak = "|".join("^" + "".join(f"(?=.*?{stem})" for stem in group) for group in combinations(stems, need)) if len(stems) > 1 else ""
     name = " ".join(text.split())
     figures = tuple(dimension for dimension, cue in _FIGURE_CUES.items() if any(cue.fullmatch(w) for w in words))
     return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures)

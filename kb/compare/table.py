@@ -253,8 +253,8 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
                     keyword = 0.5  # "This works for ALB and NLB." under "ELB Sticky Sessions"
                 if keyword == 0 and (segment.vector_row < 0 or segment.kind == "table"):
                     continue
-                if not informative(segment, aspect):
-                    continue
+                if not informative(segment, aspect) or segment.kind == "heading":
+                    continue  # a heading names a topic; it states nothing of it
                 figure = bool(aspect.figures) and keyword > 0 and bool(extract_figures(segment.text, aspect.figures))
                 candidates.append(Candidate(segment, attribution, keyword, dense_score(segment, query, matrix, index, keyword), figure))
             membership = _membership(index, service.id, aspect, catalogue)
