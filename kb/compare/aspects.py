@@ -254,5 +254,6 @@ def free_aspect(text: str) -> Aspect:
 _FIGURE_CUES = {
     "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window|interval"),
     "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
-    "percent": re.compile(r"availability|durability|sla|uptime"),
+    "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
+    "count": re.compile(r"many|count|number|replicas"),
 }
