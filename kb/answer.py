@@ -98,24 +98,32 @@ def _overlap(question_tokens: set[str], text_tokens: frozenset[str]) -> float:
 
 
 def pick(candidates: list[Candidate], max_sentences: int = 4, relative: float = 0.85) -> list[Candidate]:
-    """The best 1..max_sentences candidates: within `relative` of the best, no repeated sentence."""
-    ranked = sorted(candidates, key=lambda c: -c.score)
+    """The best 1..max_sentences candidates: within `relative` of the best, one a line, no repeated sentence; a
+    heading, label or link never leads while a sentence that states something is there."""
+    ranked = sorted(candidates, key=lambda c: (_never_leads(c), -c.score))
     if not ranked:
         return []
-    best = ranked[0].score
+    best = max(c.score for c in ranked)
     chosen: list[Candidate] = []
     seen: set[str] = set()
+    lines: set[tuple[str, int]] = set()
     for candidate in ranked:
         key = " ".join(re.findall(r"\w+", candidate.quote.lower()))
-        if key in seen:
+        if key in seen or (candidate.hit.file, candidate.line) in lines:
             continue
         if chosen and candidate.score < best * relative:
             break
         chosen.append(candidate)
         seen.add(key)
+        lines.add((candidate.hit.file, candidate.line))
         if len(chosen) == max_sentences:
             break
     return chosen
+
+
+def _never_leads(c: Candidate) -> bool:
+    """A heading, a bare label, a lead-in or a link names or points; it does not answer."""
+    return _says_little(c.quote) or (c.segment is not None and c.segment.kind == "heading")
 
 
 def disagreement(
