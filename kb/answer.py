@@ -298,7 +298,7 @@ def _says_little(quote: str) -> bool:
 _ASKED_DIMENSIONS = [
     ("duration", re.compile(
         r"\bhow (?:long|often)\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b|\bhow far back\b"
-        r"|\b(?:retention|retain|timeout|time ?out|expire|expiry|ttl|duration|period|interval)\b", re.IGNORECASE)),
+        r"|\b(?:retention|retain|timeout|time ?out|expire|expiry|ttl|duration|period|interval|latency)\b", re.IGNORECASE)),
     ("size", re.compile(
         r"\bhow (?:large|big|much (?:data|storage|space))\b|\bsize\b|\bcapacity\b", re.IGNORECASE)),
     ("percent", re.compile(r"\bpercent|\bdiscount|\bhow much (?:cheaper|lower|less|more|faster)\b", re.IGNORECASE)),

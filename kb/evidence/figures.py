@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 _UNITS: dict[str, dict[str, float]] = {
     "duration": {
+        "ms": 1 / 3_600_000, "millisecond": 1 / 3_600_000, "milliseconds": 1 / 3_600_000,
         "second": 1 / 3600, "seconds": 1 / 3600, "sec": 1 / 3600, "secs": 1 / 3600, "s": 1 / 3600,
         "minute": 1 / 60, "minutes": 1 / 60, "min": 1 / 60, "mins": 1 / 60,
         "hour": 1, "hours": 1, "hr": 1, "hrs": 1, "h": 1,
