@@ -3,19 +3,16 @@ stdio (`kb mcp` as a child process, the real index of the shipped notes)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 
-from kb.config import Settings
-from kb.testing import HashingEmbedder, free_port, kb_command, server_env
+from kb.testing import kb_command, server_env
 from tests.api.conftest import note_lines
 from tests.conftest import PROJECT_ROOT, SHIPPED_NOTES
 
@@ -50,28 +47,6 @@ def leaves(exc: BaseException) -> list[BaseException]:
 
 def text_of(result: Any) -> str:
     return "\n".join(block.text for block in result.content if block.type == "text")
-
-
-@pytest.fixture
-def api_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
-    """The API over the small index served by uvicorn in a thread on a free port; KB_ settings from the test's marker."""
-    from api.app import create_app
-    from kb.core import KnowledgeBase
-
-    marker = request.node.get_closest_marker("api_settings")
-    settings = settings.model_copy(update=marker.kwargs if marker else {})
-    app = create_app(settings, knowledge_base=KnowledgeBase(settings, embedder=HashingEmbedder()))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_http_lists_the_tools_and_each_returns_the_apis_json_with_cited_text(api_server: str, small_index) -> None:
@@ -195,3 +170,85 @@ def test_http_mcp_shares_the_rate_limit(api_server: str) -> None:
     statuses = [httpx.post(f"{api_server}/mcp", json=body).status_code for _ in range(3)]
     assert statuses[2] == 429
     assert httpx.get(f"{api_server}/services").status_code == 429  # one budget for the client, /mcp and routes alike
+
+
+def stdio_server(index_dir: Path) -> Any:
+    """`kb mcp --index DIR` as a desktop assistant would start it (no KB_ variables, offline)."""
+    from mcp.client.stdio import StdioServerParameters
+
+    command = kb_command()
+    return StdioServerParameters(
+        command=command[0], args=[*command[1:], "mcp", "--index", str(index_dir)], env=server_env(), cwd=str(PROJECT_ROOT)
+    )
+
+
+def shipped_lines(name: str, start_line: int, end_line: int) -> str:
+    return "\n".join((SHIPPED_NOTES / name).read_bytes().decode("utf-8-sig").splitlines()[start_line - 1 : end_line])
+
+
+@pytest.mark.slow
+def test_stdio_serves_every_tool_over_the_shipped_notes(real_index_dir: Path, figures: dict[str, str]) -> None:
+    question = "How long does SQS keep messages?"
+
+    async def session(client: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        search = await client.call_tool("search", {"query": question, "k": 5, "service": "sqs"})
+        figures["MCP search over stdio (first call)"] = f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        first = search.structured_content["results"][0]
+        return {
+            "tools": {tool.name for tool in (await client.list_tools()).tools},
+            "search": search,
+            "ask": await client.call_tool("ask", {"question": question}),
+            "compare": await client.call_tool("compare", {"services": ["SQS", "SNS", "Kinesis"], "aspects": ["retention"]}),
+            "list_services": await client.call_tool("list_services", {}),
+            "get_passage": await client.call_tool("get_passage", {"id": first["id"], "context": 2}),
+            "unknown": await client.call_tool("compare", {"services": ["SQS", "nosuchservice"]}),
+            "empty": await client.call_tool("ask", {"question": ""}),
+            "resources": {str(r.uri) for r in (await client.list_resources()).resources},
+            "note": await client.read_resource("note://aws-developer-notes.md"),
+        }
+
+    got = run_client(stdio_server(real_index_dir), session)
+
+    assert got["tools"] == TOOLS
+    for hit in got["search"].structured_content["results"]:
+        assert "sqs" in hit["service"]
+        assert hit["text"] == shipped_lines(hit["file"], hit["start_line"], hit["end_line"])
+        assert f"{hit['file']}:{hit['start_line']}-{hit['end_line']}" in text_of(got["search"])
+
+    answer = got["ask"].structured_content
+    assert not answer["abstained"] and "14 days" in answer["answer"]
+    for citation in answer["citations"]:
+        assert citation["quote"] in shipped_lines(citation["file"], citation["start_line"], citation["end_line"])
+        assert f"[{citation['n']}] {citation['file']}:{citation['start_line']}" in text_of(got["ask"])
+
+    table = got["compare"].structured_content
+    assert table["aspects"] == ["retention"] and len(table["cells"]) == 3
+    retention = next(cell for cell in table["cells"] if cell["service"] == "SQS")
+    assert retention["status"] != "not_in_notes" and retention["citations"]
+
+    assert "sqs" in {s["id"] for s in got["list_services"].structured_content["services"]}
+    context = got["get_passage"].structured_content
+    assert len(context["before"]) == 2 and len(context["after"]) <= 2
+
+    assert got["unknown"].is_error and text_of(got["unknown"]).startswith("Unknown service 'nosuchservice'.")
+    assert got["unknown"].structured_content["error"] == "UnknownService"
+    assert got["empty"].is_error and text_of(got["empty"]) == "The query is empty: type a question or some keywords."
+
+    assert got["resources"] == {f"note://{path.name}" for path in SHIPPED_NOTES.iterdir()}
+    # Line n of the resource is line n of the file, the line that citations call aws-developer-notes.md:n.
+    shipped = (SHIPPED_NOTES / "aws-developer-notes.md").read_bytes().decode("utf-8-sig").splitlines()
+    assert got["note"].contents[0].text.splitlines() == shipped
+
+
+def test_stdio_without_an_index_answers_each_tool_with_how_to_build_it(tmp_path: Path) -> None:
+    async def session(client: Any) -> list[Any]:
+        return [
+            await client.call_tool("search", {"query": "sqs"}),
+            await client.call_tool("list_services", {}),
+        ]
+
+    for result in run_client(stdio_server(tmp_path / "no-index"), session):
+        assert result.is_error
+        assert result.structured_content["error"] == "IndexNotBuilt"
+        assert "kb ingest" in text_of(result)
