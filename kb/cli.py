@@ -283,16 +283,28 @@ def mcp(index: Optional[Path] = typer.Option(None, help="Index directory.")) -> 
 
 
 @app.command()
-def ui(port: Optional[int] = typer.Option(None, help="Port (default KB_UI_PORT, 8501).")) -> None:
+def ui(
+    port: Optional[int] = typer.Option(None, help="Port (default KB_UI_PORT, 8501)."),
+    host: Optional[str] = typer.Option(None, help="Address to listen on (default KB_UI_HOST, 127.0.0.1: this machine only)."),
+) -> None:
     """Run the Streamlit UI (it talks to the API at KB_API_URL); SIGTERM or Ctrl-C stops Streamlit too."""
     import signal
     import subprocess
 
+    from api.security import is_loopback
+
     script = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     settings = get_settings()
+    address = host or settings.ui_host
+    if address != "localhost" and not is_loopback(address):
+        err.print(
+            f"[bold yellow]WARNING:[/bold yellow] the UI listens on {address}: it has no login, so anyone who can reach "
+            "this machine can read your notes through it (and through the API key it presents).",
+            highlight=False,
+        )
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(port or settings.ui_port), "--server.headless", "true",
+        "--server.port", str(port or settings.ui_port), "--server.address", address, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
     child = subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform == "linux" else None)

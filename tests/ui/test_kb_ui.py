@@ -29,6 +29,18 @@ def start_ui(port: int, log: Path) -> subprocess.Popen:
     return process
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on `port`, read from /proc/net/tcp and tcp6."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
 def wait_free(port: int, timeout: float = 15) -> float:
     started = time.monotonic()
     while not port_is_free(port):
@@ -42,6 +54,8 @@ def test_kb_ui_stops_streamlit_and_restarts_on_the_same_port(tmp_path: Path, sto
     port = free_port()
     log = tmp_path / "ui.log"
     first = start_ui(port, log)
+    # 127.0.0.1 only (0100007F in /proc's byte order), never every interface (00000000): the UI has no login.
+    assert listening_addresses(port) == {"0100007F"}
     try:
         first.send_signal(stop)
         first.wait(timeout=15)
