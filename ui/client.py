@@ -14,7 +14,7 @@ from kb.models import Answer, Chunk, ComparisonTable, FileProblem, PassageContex
 # two get SLOW_READ_TIMEOUT_S. Everything else answers in milliseconds, so a page says within 10 s that the API is
 # not answering, rather than stay blank.
 CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 7.0
+READ_TIMEOUT_S = 5.0
 SLOW_READ_TIMEOUT_S = 120.0
 
 

@@ -253,7 +253,7 @@ class _SlowApi:
         self.server.server_close()
 
 
-def test_a_slow_api_shows_a_spinner_then_a_clear_message_within_10_s(browser, tmp_path):
+def test_a_slow_api_shows_a_spinner_then_a_clear_message_within_10_s(browser, tmp_path, figures):
     import sys
 
     from selenium.webdriver.common.by import By
@@ -280,3 +280,4 @@ def test_a_slow_api_shows_a_spinner_then_a_clear_message_within_10_s(browser, tm
     finally:
         slow.close()
     assert spinner_s < message_s
+    figures["browser: slow API, spinner / timeout message after"] = f"{spinner_s:.1f} s / {message_s:.1f} s"
