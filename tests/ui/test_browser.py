@@ -155,7 +155,8 @@ def test_compare_enter_adds_exactly_the_best_match(servers, browser):
         before = chips(browser)
         box.click()
         box.send_keys(typed)
-        time.sleep(0.3)  # the dropdown filters as you type
+        # Enter once the dropdown has filtered down to what was typed: its first row is then the best match.
+        wait_for(browser, lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]')][:1] == [typed], 10, f"{typed} first in the dropdown")
         box.send_keys(Keys.ENTER)
         wait_for(browser, lambda d: len(chips(d)) > len(before), 10, f"a chip for {typed}")
         time.sleep(0.5)  # had Enter added several, they would all be there by now
