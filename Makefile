@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run HOST=0.0.0.0` exposes the API to the network (set KB_API_KEYS then; kb serve warns without one).
+HOST ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -22,13 +24,13 @@ index: setup
 	$(BIN)/kb ingest || test $$? -eq 1
 
 run: setup index
-	@echo "API on http://127.0.0.1:8000 (docs at /docs), UI on http://127.0.0.1:8501"
+	@echo "API on http://$(HOST):8000 (docs at /docs, MCP at /mcp), UI on http://127.0.0.1:8501"
 	@trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/kb serve --host 0.0.0.0 --port 8000 & api=$$!; \
+	$(BIN)/kb serve --host $(HOST) --port 8000 & api=$$!; \
 	KB_API_URL=http://127.0.0.1:8000 $(BIN)/kb ui --port 8501
 
 api: setup index
-	$(BIN)/kb serve --port 8000
+	$(BIN)/kb serve --host $(HOST) --port 8000
 
 ui: setup
 	$(BIN)/kb ui --port 8501

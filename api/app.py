@@ -8,11 +8,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
 from api.limits import BodyGuard, ModelSlots, model_slot
 from api.logging import AccessLog, install_access_logging
+from api.mcp import MCP_PATH, McpEndpoint
 from api.reindex import Reindexer
 from api.routes import admin, ask, compare, error_response, health, search, services
 from api.security import Access, rate_limit, require_admin, require_api_key
@@ -37,6 +40,10 @@ Errors always have the same JSON body, `{"detail": "<readable message>", "error"
 422 `BadQuery` (empty or over-long query, `k` out of 1..50, bad parameter), 404 `UnknownService` (with
 `suggestions`) or `NotFound`, 503 `IndexNotBuilt` / `IndexCorrupt` (build the index with `kb ingest`),
 500 `InternalError`.
+
+The same tools are served to language-model assistants over MCP (Model Context Protocol, streamable HTTP) at
+`/mcp`, behind the same keys and limits: `search`, `ask`, `compare`, `list_services`, `get_passage`, and each
+note file as the resource `note://<file>`. `kb mcp` serves them over stdio.
 
 The server picks up a new index written by `kb ingest` within a second. You do not need to restart it.
 Each answer names the index build it came from in the `X-Index-Build` header.
@@ -74,6 +81,9 @@ def create_app(
     if preload and knowledge_base is None:
         knowledge_base = open_knowledge_base(settings)
     serving = Serving(settings, knowledge_base)
+    model_slots = ModelSlots(settings.model_concurrency, settings.request_timeout_s)
+    access = Access(settings)
+    mcp = McpEndpoint(access, serving, model_slots, settings.api_host, _version())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,14 +91,15 @@ def create_app(
             await run_in_threadpool(serving.load)
         else:
             settle_after_load()  # loaded before (preload): what load() does after loading
-        yield
+        async with mcp.running():
+            yield
 
-    app = FastAPI(title="notes-kb API", description=DESCRIPTION, version=_version(), lifespan=lifespan)
-    access = Access(settings)
+    # FastAPIOffline serves /docs and /redoc with the Swagger UI and ReDoc files its package ships: no CDN.
+    app = FastAPIOffline(title="notes-kb API", description=DESCRIPTION, version=_version(), lifespan=lifespan)
     app.state.settings = settings
     app.state.serving = serving
     app.state.access = access
-    app.state.model_slots = ModelSlots(settings.model_concurrency, settings.request_timeout_s)
+    app.state.model_slots = model_slots
     app.state.reindexer = Reindexer(settings, serving)
     install_error_handlers(app)
     # Every router is included here, and only here, with what guards it. /health stays open (load balancers,
@@ -108,6 +119,8 @@ def create_app(
         (admin, [*guarded, Depends(require_admin)], {**guarded_docs, **ADMIN_DOCS}),
     ):
         app.include_router(module.router, dependencies=guards, responses=docs)
+    # The MCP endpoint is a plain ASGI app, not a router: it applies the same rate limit and keys itself.
+    app.router.routes.append(Route(MCP_PATH, mcp, name="mcp"))
     # The middleware added last is the outermost: the access log wraps the body guard and logs its 413s and 422s.
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog, access=access, log_queries=settings.log_queries)

@@ -23,6 +23,13 @@ class AskRequest(BaseModel):
     service: str | None = Field(None, description="Only passages about this service (catalogue id, name or alias)")
 
 
+class NoteText(BaseModel):
+    """A whole note file as the index read it: `lines[n - 1]` is the line that citations call file:n."""
+
+    file: str
+    lines: list[str]
+
+
 class ServiceList(BaseModel):
     services: list[ServiceInfo]
 

@@ -218,3 +218,15 @@ async def require_admin(request: Request, api_key: ApiKeyHeader = None, bearer: 
         raise ApiError(401, "The API key is not valid.", "Unauthorized", headers=_CHALLENGE)
     if role != "admin":
         raise ApiError(403, "This key may not use admin routes: they need an admin key (KB_ADMIN_KEYS).", "Forbidden")
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """Why serving on settings.api_host is risky (another address than this machine's, with no API key); else None."""
+    host = settings.api_host
+    if host == "localhost" or is_loopback(host) or parse_keys(settings.api_keys):
+        return None
+    reach = "every network interface" if host in ("0.0.0.0", "::", "") else host
+    return (
+        f"listening on {reach} with no API key: anyone who can reach this machine can read your notes. "
+        "Set KB_API_KEYS (clients then send X-API-Key), or bind 127.0.0.1 (the default) and put a proxy in front."
+    )

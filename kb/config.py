@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     ui_port: int = 8501
+    ui_host: str = "127.0.0.1"  # the UI has no login: it listens on this machine only unless told otherwise
 
     llm_url: str | None = None
     llm_model: str = "gpt-4o-mini"

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kb.models import Answer, Chunk, ComparisonTable, FileProblem, PassageContext, SearchResult, ServiceInfo
 
-# The API preloads the model, but a cold first /ask or a six-service /compare still takes seconds on a CPU.
+# The API preloads the model, but a cold first /ask or a six-service /compare still takes seconds on a CPU: those
+# two get SLOW_READ_TIMEOUT_S. Everything else answers in milliseconds, so a page says within 10 s that the API is
+# not answering, rather than stay blank.
 CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 20.0
+READ_TIMEOUT_S = 5.0
 SLOW_READ_TIMEOUT_S = 120.0
 
 
@@ -78,6 +80,13 @@ class ServiceDetail(BaseModel):
     files: list[ServiceFile]
 
 
+class NoteText(BaseModel):
+    """GET /notes/{file}: line n of the note is lines[n - 1]."""
+
+    file: str
+    lines: list[str]
+
+
 Shape = TypeVar("Shape", bound=BaseModel)
 
 
@@ -137,6 +146,10 @@ class ApiClient:
     def passage(self, passage_id: str, context: int = 3) -> PassageContext:
         """One passage with `context` lines of its note before and after it."""
         return self._call(PassageContext, "GET", f"/passages/{quote(passage_id, safe='')}", params={"context": context})
+
+    def note(self, file: str) -> NoteText:
+        """A whole note file, line by line."""
+        return self._call(NoteText, "GET", f"/notes/{quote(file, safe='')}")
 
     def compare(self, services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
         """A table of services by aspects, each cell cited to its lines; no aspects means the server's defaults."""

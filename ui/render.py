@@ -10,6 +10,7 @@ import html
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote
 
 from kb.models import Answer, Cell, CellCitation, Chunk, ComparisonTable, PassageContext
 
@@ -62,6 +63,14 @@ CSS = """
 .kb-conflict { background:rgba(255,75,75,.07); }
 .kb-flag { font-weight:600; color:#c2410c; }
 .kb-reason { display:block; font-size:.82rem; opacity:.75; margin-top:.25rem; }
+.kb-table { border-collapse:collapse; margin:.25rem 0; font-size:.85rem; }
+.kb-table th, .kb-table td { border:1px solid rgba(128,128,128,.3); padding:.2rem .5rem; vertical-align:top; text-align:left; }
+.kb-table thead th { background:rgba(128,128,128,.1); font-weight:650; }
+.kb-table .kb-ln { border:none; padding-right:.75em; min-width:3.6em; font-weight:400; background:none; }
+.kb-table .kb-mk { border:none; background:none; }
+.kb-table tr.kb-hit td:not(.kb-ln):not(.kb-mk) { background:rgba(255,196,0,.20); }
+.kb-table.kb-muted td { opacity:.55; }
+a.kb-loc, a.kb-loc:visited { color:inherit; text-decoration:underline dotted; }
 .st-key-kb-sources { gap:.1rem; }
 .st-key-kb-sources .kb-source { font-size:.9rem; }
 </style>
@@ -92,6 +101,19 @@ def location(file: str, start_line: int, end_line: int | None = None) -> str:
     if end_line is None or end_line == start_line:
         return f"{file}:{start_line}"
     return f"{file}:{start_line}-{end_line}"
+
+
+def note_href(file: str, line: int) -> str:
+    """The Browse page showing the note `file` at `line` (a relative URL, so it works under any base path)."""
+    return f"browse?note={quote(file, safe='')}&line={line}#kb-L{line}"
+
+
+def note_link(file: str, start_line: int, end_line: int | None = None) -> str:
+    """`file:line` as a link that opens the note at that line on the Browse page, in a new tab."""
+    return (
+        f'<a class="kb-loc" href="{esc(note_href(file, start_line))}" target="_blank" rel="noopener" '
+        f'title="open {esc(file)} at line {start_line}">{esc(location(file, start_line, end_line))}</a>'
+    )
 
 
 def anchor_id(kind: str, key: object) -> str:
@@ -166,26 +188,141 @@ def lines_html(
     marks: Mapping[int, Sequence[int]] | None = None,
     *,
     muted: bool = False,
+    lead: Sequence[str] = (),
+    line_ids: bool = False,
 ) -> str:
-    """Numbered lines; a line in `marks` is highlighted and labelled with the citation numbers that point at it."""
+    """Numbered lines; a line in `marks` is highlighted and labelled with the citation numbers that point at it.
+
+    Runs of table rows (markdown `| a | b |`, or tab-separated as Notion exports them) become a table, its header
+    row on top: from the lines themselves, or, when they start inside a table, from `lead` (the lines just before
+    them). With `line_ids`, line n can be linked and scrolled to as `#kb-L<n>`.
+    """
     marks = marks or {}
     rows = []
-    for offset, text in enumerate(lines):
-        number = first_line + offset
-        cited = marks.get(number)
-        blank = not text.strip()
-        classes = "kb-line" + (" kb-hit" if cited else "") + (" kb-muted" if muted else "") + (" kb-blank" if blank and not cited else "")
-        label = "".join(f'<span class="kb-ref">{n}</span>' for n in cited) if cited else ""
-        rows.append(
-            f'<div class="{classes}"><span class="kb-ln">{number}</span>'
-            f'<span class="kb-tx">{line_html(text)}</span><span class="kb-mk">{label}</span></div>'
-        )
+    offset = 0
+    for start, end in table_runs(lines, lead):
+        rows += (_line_row(lines[i], first_line + i, marks, muted, line_ids) for i in range(offset, start))
+        rows.append(_table_html(lines, start, end, first_line, marks, muted, lead if start == 0 else (), line_ids))
+        offset = end
+    rows += (_line_row(lines[i], first_line + i, marks, muted, line_ids) for i in range(offset, len(lines)))
     return "".join(rows)
 
 
-def passage_html(passage: Chunk, marks: Mapping[int, Sequence[int]] | None = None) -> str:
-    """A passage as numbered lines with the cited ones highlighted."""
-    body = lines_html(passage.text.split("\n"), passage.start_line, marks)
+def _line_row(text: str, number: int, marks: Mapping[int, Sequence[int]], muted: bool, line_ids: bool) -> str:
+    cited = marks.get(number)
+    hit = number in marks
+    blank = not text.strip()
+    classes = "kb-line" + (" kb-hit" if hit else "") + (" kb-muted" if muted else "") + (" kb-blank" if blank and not hit else "")
+    label = "".join(f'<span class="kb-ref">{n}</span>' for n in cited) if cited else ""
+    line_id = f' id="kb-L{number}"' if line_ids else ""
+    return (
+        f'<div class="{classes}"{line_id}><span class="kb-ln">{number}</span>'
+        f'<span class="kb-tx">{line_html(text)}</span><span class="kb-mk">{label}</span></div>'
+    )
+
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def table_kind(text: str) -> str | None:
+    """"pipe" for a markdown table row, "tab" for a tab-separated one (two or more cells, not indented), else None."""
+    if _PIPE_ROW.match(text) and text.count("|") >= 2:
+        return "pipe"
+    if "\t" in text and not text.startswith(("\t", " ")) and sum(1 for cell in text.split("\t") if cell.strip()) >= 2:
+        return "tab"
+    return None
+
+
+def table_runs(lines: Sequence[str], lead: Sequence[str] = ()) -> list[tuple[int, int]]:
+    """(start, end) of each run of two or more table rows of one kind; one row suffices when it continues `lead`'s table."""
+    runs = []
+    i = 0
+    while i < len(lines):
+        kind = table_kind(lines[i])
+        j = i
+        while j < len(lines) and kind is not None and table_kind(lines[j]) == kind:
+            j += 1
+        continues = i == 0 and kind is not None and bool(lead) and table_kind(lead[-1]) == kind
+        if kind is not None and (j - i >= 2 or continues):
+            runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def _cells(text: str, kind: str) -> list[str]:
+    if kind == "tab":
+        return text.rstrip("\n").split("\t")
+    inner = text.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", inner)]
+
+
+def _header_from_lead(lead: Sequence[str], kind: str, first_line: int) -> tuple[str, int] | None:
+    """The header row (its text and line number) of a table that began in `lead`, the lines before `first_line`."""
+    k = len(lead)
+    while k > 0 and table_kind(lead[k - 1]) == kind:
+        k -= 1
+    if k == len(lead):
+        return None
+    # The first row of the block: a markdown table's header (above its |---| rule), a Notion export's column names.
+    return lead[k], first_line - len(lead) + k
+
+
+def _table_html(
+    lines: Sequence[str],
+    start: int,
+    end: int,
+    first_line: int,
+    marks: Mapping[int, Sequence[int]],
+    muted: bool,
+    lead: Sequence[str],
+    line_ids: bool,
+) -> str:
+    kind = table_kind(lines[start]) or "tab"
+    rows = [(first_line + i, lines[i]) for i in range(start, end)]
+    header: tuple[int, str, bool] | None = None  # (line number, text, shown from outside the passage)
+    if kind == "pipe" and len(rows) >= 2 and _PIPE_RULE.match(rows[1][1]):
+        header, rows = (rows[0][0], rows[0][1], False), rows[2:]
+    elif lead and start == 0:
+        found = _header_from_lead(lead, kind, first_line)
+        if found is not None:
+            header = (found[1], found[0], True)
+    if header is None and kind == "tab":
+        header, rows = (rows[0][0], rows[0][1], False), rows[1:]
+    width = max(len(_cells(text, kind)) for _, text in ([(0, header[1])] if header else []) + rows) if (header or rows) else 0
+
+    def cells(text: str, tag: str) -> str:
+        values = _cells(text, kind)
+        values += [""] * (width - len(values))
+        return "".join(f"<{tag}>{inline_html(v)}</{tag}>" for v in values)
+
+    parts = [f'<table class="kb-table{" kb-muted" if muted else ""}">']
+    if header:
+        number, text, outside = header
+        title = ' title="the table\'s header, from the lines above"' if outside else ""
+        parts.append(f'<thead><tr{title}><th class="kb-ln">{number}</th>{cells(text, "th")}<th class="kb-mk"></th></tr></thead>')
+    parts.append("<tbody>")
+    for number, text in rows:
+        if kind == "pipe" and _PIPE_RULE.match(text):
+            continue
+        cited = marks.get(number)
+        label = "".join(f'<span class="kb-ref">{n}</span>' for n in cited) if cited else ""
+        hit = ' class="kb-hit"' if number in marks else ""
+        line_id = f' id="kb-L{number}"' if line_ids else ""
+        parts.append(
+            f'<tr{line_id}{hit}><td class="kb-ln">{number}</td>{cells(text, "td")}<td class="kb-mk">{label}</td></tr>'
+        )
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def passage_html(passage: Chunk, marks: Mapping[int, Sequence[int]] | None = None, lead: Sequence[str] = ()) -> str:
+    """A passage as numbered lines with the cited ones highlighted (`lead`: the note's lines just before it)."""
+    body = lines_html(passage.text.split("\n"), passage.start_line, marks, lead=lead)
     return f'<div class="kb-passage">{body}</div>'
 
 
@@ -196,12 +333,17 @@ def context_html(context: PassageContext, marks: Mapping[int, Sequence[int]] | N
     if context.before:
         parts.append(lines_html(context.before, context.before_start_line, muted=True))
         parts.append('<div class="kb-gap"></div>')
-    parts.append(lines_html(passage.text.split("\n"), passage.start_line, marks))
+    parts.append(lines_html(passage.text.split("\n"), passage.start_line, marks, lead=context.before))
     if context.after:
         parts.append('<div class="kb-gap"></div>')
         parts.append(lines_html(context.after, passage.end_line + 1, muted=True))
     parts.append("</div>")
     return "".join(parts)
+
+
+def starts_in_table(passage: Chunk) -> bool:
+    """Whether the passage's first line is a table row: the table's header may sit above it, outside the passage."""
+    return table_kind(passage.text.split("\n", 1)[0]) is not None
 
 
 def heading_trail(heading_path: Iterable[str]) -> str:
@@ -284,7 +426,7 @@ def footnotes_html(answer: Answer) -> str:
         context = f'<span class="kb-context">{esc(c.context)}:</span> ' if c.context else ""
         items.append(
             f'<li><a class="kb-ref" href="#{anchor_id("p", c.id)}">{c.n}</a> '
-            f'<span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
+            f"{note_link(c.file, c.start_line, c.end_line)}"
             + (f' <span class="kb-quote">— {context}“{quote_html(quote)}”</span>' if quote else "")
             + "</li>"
         )
@@ -296,12 +438,12 @@ def passage_head_html(passage: Chunk, answer: Answer | None = None) -> str:
     cites = sorted((c for c in (answer.citations if answer else []) if c.id == passage.id), key=lambda c: c.n)
     if cites:
         where = " ".join(
-            f'<span class="kb-ref">{c.n}</span> <span class="kb-loc">{esc(location(c.file, c.start_line, c.end_line))}</span>'
+            f'<span class="kb-ref">{c.n}</span> {note_link(c.file, c.start_line, c.end_line)}'
             for c in cites
         )
         span = f'<span class="kb-span">passage lines {passage.start_line}–{passage.end_line}</span>'
     else:
-        where = f'<span class="kb-loc">{esc(location(passage.file, passage.start_line, passage.end_line))}</span>'
+        where = note_link(passage.file, passage.start_line, passage.end_line)
         span = ""
     trail = f'<span class="kb-trail">{heading_trail(passage.heading_path)}</span>' if passage.heading_path else ""
     return f'<div class="kb-card-head" id="{anchor_id("p", passage.id)}">{where}{span}{trail}</div>'
@@ -471,7 +613,7 @@ def source_line_html(n: int, citation: CellCitation) -> str:
     quote = " ".join(citation.quote.split())
     return (
         f'<div class="kb-source" id="{anchor_id("src", n)}"><span class="kb-ref">{n}</span> '
-        f'<span class="kb-loc">{esc(location(citation.file, citation.start_line, citation.end_line))}</span>'
+        f"{note_link(citation.file, citation.start_line, citation.end_line)}"
         + (f' <span class="kb-quote">— “{quote_html(quote)}”</span>' if quote else "")
         + "</div>"
     )

@@ -31,7 +31,10 @@ def catalogue() -> list[ServiceInfo]:
     cached = st.session_state.get("_catalogue")
     if cached and time.monotonic() - cached[0] < CATALOGUE_TTL_S:
         return cached[1]
-    services = api().services()
+    client = api()
+    # The first call of a page: when the API is slow, the reader sees what the page waits for, not a blank page.
+    with st.spinner(f"Contacting the notes-kb API at {client.base_url}…", show_time=True):
+        services = client.services()
     st.session_state["_catalogue"] = (time.monotonic(), services)
     return services
 

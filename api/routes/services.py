@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
-from api.schemas import FilePassages, ServiceDetail, ServiceList
+from api.schemas import FilePassages, NoteText, ServiceDetail, ServiceList
 from kb.models import PassageContext
 
 router = APIRouter(tags=["browse"])
@@ -52,3 +52,13 @@ def passage(
 ) -> PassageContext:
     """The passage and up to `context` lines before and after it, from its note file (by id only, never by path)."""
     return knowledge_base.passage(passage_id, context=context)
+
+
+@router.get("/notes/{file}", response_model=NoteText, summary="A whole note file, line by line", responses={**NOT_FOUND, **NO_INDEX})
+def note(
+    knowledge_base: KnowledgeBaseDep,
+    file: Annotated[str, Path(description="A note file name as citations give it", examples=["aws-saa-notes.txt"])],
+) -> NoteText:
+    """Every line of one indexed note file, so a citation's `file:line` can be opened in place (only files of the
+    index can be read)."""
+    return NoteText(file=file, lines=knowledge_base.file_lines(file))

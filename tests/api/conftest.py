@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from kb.config import Settings
-from kb.testing import HashingEmbedder
+from kb.testing import HashingEmbedder, free_port
 
 # Markdown notes: queues.md has SQS (lines 3-7), SNS (9-12) and SQS visibility timeout (14-16);
 # storage.md has S3 (3-6), Lambda (8-10) and Lambda + SQS (12-14).
@@ -97,3 +100,28 @@ def client(settings: Settings):
 def hashing_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """KnowledgeBases that load their own model get the hashing embedder (for apps created without one)."""
     monkeypatch.setattr("kb.core.get_embedder", lambda settings: HashingEmbedder())
+
+
+@pytest.fixture
+def api_server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The API over the small index served by uvicorn in a thread on a free port (real HTTP, no model to load);
+    a test's `@pytest.mark.api_settings(field=value)` changes its settings."""
+    import uvicorn
+
+    from api.app import create_app
+    from kb.core import KnowledgeBase
+
+    marker = request.node.get_closest_marker("api_settings")
+    settings = settings.model_copy(update=marker.kwargs if marker else {})
+    app = create_app(settings, knowledge_base=KnowledgeBase(settings, embedder=HashingEmbedder()))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

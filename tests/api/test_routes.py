@@ -457,7 +457,7 @@ def test_openapi_documents_routes_models_and_examples(client: TestClient) -> Non
     paths = spec["paths"]
     assert set(paths) == {
         "/health", "/search", "/ask", "/compare", "/compare/export", "/services", "/services/{service_id}",
-        "/passages/{passage_id}", "/admin/reindex",
+        "/passages/{passage_id}", "/notes/{file}", "/admin/reindex",
     }
     ok_schema = lambda route: route["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]  # noqa: E731
     assert ok_schema(paths["/search"]["get"]).endswith("/SearchResult")
@@ -496,3 +496,15 @@ def test_model_routes_run_the_knowledge_base_off_the_event_loop(settings: Settin
         assert client.post("/ask", json={"question": SQS_QUESTION}).status_code == 200
         client.post("/compare", json={"services": ["sqs", "sns"]})
     assert work_threads and loop_threads and not work_threads & loop_threads
+
+
+def test_a_note_is_served_line_by_line_as_citations_number_it(client: TestClient, small_index) -> None:
+    notes_dir, _ = small_index
+    response = client.get("/notes/queues.md")
+    assert response.status_code == 200
+    lines = response.json()["lines"]
+    assert lines == (notes_dir / "queues.md").read_text(encoding="utf-8").splitlines()
+    hit = client.get("/search", params={"q": "SQS retention"}).json()["results"][0]
+    assert "\n".join(client.get(f"/notes/{hit['file']}").json()["lines"][hit["start_line"] - 1 : hit["end_line"]]) == hit["text"]
+    missing = client.get("/notes/nope.md")
+    assert missing.status_code == 404 and missing.json()["detail"] == "No note file 'nope.md' in the current index."

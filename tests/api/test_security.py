@@ -594,6 +594,12 @@ HOSTILE_PATHS = [
     "/search?q=sqs&service=..%2F..%2Fetc%2Fpasswd",
     "/compare/export?services=..%2F..%2Fetc%2Fpasswd&services=sqs",
     "/passages/..%2Findex%2Fmanifest.json?context=20",
+    "/notes/..%2F..%2Fetc%2Fpasswd",
+    "/notes/%2Fetc%2Fpasswd",
+    "/notes/%2e%2e",
+    "/notes/..%2Findex%2Fmanifest.json",
+    "/notes/queues.md%00.json",
+    "/notes/..%5C..%5Cwindows%5Cwin.ini",
 ]
 
 

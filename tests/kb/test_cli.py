@@ -58,3 +58,21 @@ def test_ask_with_an_empty_question_fails_with_a_clear_message(index_dir: Path) 
     result = kb("ask", "   ", "--index", str(index_dir))
     assert result.exit_code != 0
     assert "empty" in result.output.lower() and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "keys", "warned"),
+    [("0.0.0.0", "", True), ("192.168.1.20", "", True), ("0.0.0.0", "k1", False), ("127.0.0.1", "", False), ("localhost", "", False)],
+)
+def test_serve_warns_when_it_listens_beyond_this_machine_without_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str, keys: str, warned: bool
+) -> None:
+    if keys:
+        monkeypatch.setenv("KB_API_KEYS", keys)
+    # No index there: serve stops before listening, after saying what it would have exposed.
+    result = kb("serve", "--host", host, "--index", str(tmp_path / "none"))
+    assert result.exit_code == 3
+    assert ("WARNING: listening on" in result.output) is warned, result.output
+    if warned:
+        assert "with no API key: anyone who can reach this machine can read your notes" in result.output
+        assert "KB_API_KEYS" in result.output

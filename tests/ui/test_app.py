@@ -193,3 +193,27 @@ def test_an_api_that_is_down_gives_a_clear_error_with_the_url(open_app, closed_p
     assert "Cannot reach the notes-kb API" in error.value
     assert closed_port_url in error.value
     assert "Traceback" not in error.value
+
+
+def test_a_history_click_keeps_only_about_on_all_services(open_app, fake_api):
+    app = ask(open_app(), "How long are messages kept in SQS?")
+    ask(app, "What is the capital of France?")
+    assert app.selectbox(key="ask_service").value == ""
+    next(b for b in app.sidebar.button if b.key == "recent-1").click().run()
+    # The empty string is the "All services" option; None was shown by Streamlit as "Choose an option".
+    only_about = app.selectbox(key="ask_service")
+    assert only_about.value == "" and only_about.format_func(only_about.value) == "All services"
+    assert json.loads(fake_api.calls("POST", "/ask")[-1].content) == {"question": "How long are messages kept in SQS?"}
+
+
+def test_the_url_carries_the_question_and_a_fresh_session_asks_it(open_app, fake_api):
+    app = ask(open_app(), "How long are messages kept in SQS?")
+    assert app.query_params["q"] == "How long are messages kept in SQS?"
+    fresh = open_app(q="What is a FIFO queue?", service="sqs")  # a reload, or a link someone shared
+    assert not fresh.exception
+    assert json.loads(fake_api.calls("POST", "/ask")[-1].content) == {"question": "What is a FIFO queue?", "service": "sqs"}
+    assert fresh.text_input(key="ask_question").value == "What is a FIFO queue?"
+    assert fresh.selectbox(key="ask_service").value == "sqs"
+    assert "SQS keeps messages for 4 days" in html_of(fresh)
+    fresh.run()  # a rerun of the same URL does not ask again
+    assert len(fake_api.calls("POST", "/ask")) == 2

@@ -44,8 +44,12 @@ def wait_for(driver, condition, timeout: float, what: str):
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import StaleElementReferenceException
+
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+        # Streamlit redraws elements on every rerun: one found a moment ago may be gone; look again.
+        waiting = WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+        return waiting.until(condition)
     except TimeoutException:
         save_screenshot(driver, f"FAILED-{what.replace(' ', '-')}")
         body = driver.find_element("tag name", "body").text[-2000:]
@@ -125,3 +129,156 @@ def test_compare_shows_sqs_sns_and_kinesis_side_by_side(servers, browser):
     assert CITATION.search(page), "no citation like aws-...:LINE on the page"
     assert "Traceback" not in page
     save_screenshot(browser, "compare")
+
+
+def chips(driver) -> list[str]:
+    """The services chosen in Compare's picker, in order."""
+    from selenium.webdriver.common.by import By
+
+    pickers = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMultiSelect"]')
+    if not pickers:  # the page is still loading
+        return []
+    picker = pickers[0]
+    names = [e.get_attribute("aria-label").removeprefix("Remove ") for e in picker.find_elements(By.CSS_SELECTOR, '[aria-label^="Remove "]')]
+    return list(dict.fromkeys(names))
+
+
+def test_compare_enter_adds_exactly_the_best_match(servers, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, ui_url = servers
+    browser.get(ui_url + "/compare")
+    wait_for(browser, lambda d: len(chips(d)) == 3, 60, "the three example services")
+    box = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stMultiSelect"] input')[0]
+    for typed in ("ALB", "Lambda"):
+        before = chips(browser)
+        box.click()
+        box.send_keys(typed)
+        # Enter once the dropdown has filtered down to what was typed: its first row is then the best match.
+        wait_for(browser, lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, '[role="option"]')][:1] == [typed], 10, f"{typed} first in the dropdown")
+        box.send_keys(Keys.ENTER)
+        wait_for(browser, lambda d: len(chips(d)) > len(before), 10, f"a chip for {typed}")
+        time.sleep(0.5)  # had Enter added several, they would all be there by now
+        assert chips(browser) == [*before, typed], chips(browser)
+    box.send_keys(Keys.ESCAPE)
+    save_screenshot(browser, "compare-enter")
+
+
+SG_QUESTION = "What is the difference between security groups and NACLs?"
+
+
+def test_ask_has_a_url_that_survives_a_reload_and_history_keeps_only_about(servers, browser):
+    from urllib.parse import parse_qs, urlparse
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def answered(question: str):
+        return lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".kb-answer, .kb-abstain") if e.get_attribute("data-question") == question]
+
+    def url_question() -> str:
+        return parse_qs(urlparse(browser.current_url).query).get("q", [""])[0]
+
+    _, ui_url = servers
+    browser.get(f"{ui_url}/?q={SG_QUESTION.replace(' ', '+').replace('?', '%3F')}")
+    wait_for(browser, answered(SG_QUESTION), 60, "the answer to the linked question")
+    # A table in the notes is a table, its header row on top ("Security Group | NACL", aws-saa-notes.txt:4645).
+    table = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.kb-table"), 10, "a note table")[0]
+    assert [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")][1:3] == ["Security Group", "NACL"]
+    assert "Operates at the instance level" in table.text
+    save_screenshot(browser, "ask-table")
+
+    box = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Question"]')
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(QUESTION, Keys.ENTER)
+    wait_for(browser, answered(QUESTION), 60, "the second answer")
+    wait_for(browser, lambda d: url_question() == QUESTION, 10, "the URL to follow the question")
+
+    history = [b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebar"] button') if SG_QUESTION in b.text]
+    history[0].click()
+    wait_for(browser, answered(SG_QUESTION), 60, "the answer from the history")
+    # The selectbox shows its value in its input; "Choose an option" is the placeholder of an empty one.
+    only_about = browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Only about"]').get_attribute("value")
+    assert only_about == "All services", only_about
+    assert url_question() == SG_QUESTION
+
+    browser.refresh()
+    wait_for(browser, answered(SG_QUESTION), 60, "the answer after a reload")
+
+
+def test_a_citation_opens_its_note_on_browse_at_its_line(servers, browser):
+    from selenium.webdriver.common.by import By
+
+    api_url, ui_url = servers
+    expected = httpx.post(f"{api_url}/ask", json={"question": QUESTION}, timeout=60).json()
+    first = min(expected["citations"], key=lambda c: c["n"])
+    browser.get(f"{ui_url}/?q={QUESTION.replace(' ', '+').replace('?', '%3F')}")
+    link = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".kb-footnotes a.kb-loc"), 60, "the footnotes")[0]
+    assert link.text == f"{first['file']}:{first['start_line']}" + (f"-{first['end_line']}" if first["end_line"] != first["start_line"] else "")
+    link.click()  # opens a new tab: the answer stays where it was
+    browser.switch_to.window(browser.window_handles[-1])
+    line = wait_for(browser, lambda d: d.find_elements(By.ID, f"kb-L{first['start_line']}"), 60, "the cited line in its note")[0]
+    assert "kb-hit" in line.get_attribute("class")
+    assert first["quote"].split()[0] in line.text
+    in_view = "const r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;"
+    wait_for(browser, lambda d: d.execute_script(in_view, line), 10, "the cited line scrolled into view")
+    browser.save_screenshot(str(SCREENSHOTS / "browse-note-at-line.png"))
+
+
+class _SlowApi:
+    """An HTTP server that accepts every request and never answers in time (it sleeps `delay_s`)."""
+
+    def __init__(self, delay_s: float) -> None:
+        import http.server
+        import threading
+
+        delay = delay_s
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                time.sleep(delay)
+                self.send_response(503)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_slow_api_shows_a_spinner_then_a_clear_message_within_10_s(browser, tmp_path, figures):
+    import sys
+
+    from selenium.webdriver.common.by import By
+
+    from kb.testing import free_port, running, server_env, wait_http
+
+    slow = _SlowApi(delay_s=30)
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    try:
+        with running(command, tmp_path / "ui.log", server_env(KB_API_URL=slow.url), cwd=PROJECT) as ui:
+            wait_http(f"http://127.0.0.1:{port}/_stcore/health", 60, ui, tmp_path / "ui.log")
+            started = time.perf_counter()
+            browser.get(f"http://127.0.0.1:{port}/")
+            body = lambda d: d.find_element(By.TAG_NAME, "body").text  # noqa: E731
+            wait_for(browser, lambda d: f"Contacting the notes-kb API at {slow.url}" in body(d), 8, "the spinner")
+            spinner_s = time.perf_counter() - started
+            wait_for(browser, lambda d: "did not answer in time" in body(d), 12, "the timeout message")
+            message_s = time.perf_counter() - started
+            assert message_s < 10, f"the message came {message_s:.1f} s after the page was opened"
+            assert "Try again" in body(browser) and slow.url in body(browser)
+            save_screenshot(browser, "slow-api")
+    finally:
+        slow.close()
+    assert spinner_s < message_s
+    figures["browser: slow API, spinner / timeout message after"] = f"{spinner_s:.1f} s / {message_s:.1f} s"

@@ -11,6 +11,7 @@ from ui.state import api, api_down_stop, catalogue, passage_context, show_error
 
 RECENT_MAX = 8
 CONTEXT_LINES = 6
+TABLE_LEAD_LINES = 20  # the most /passages gives: how far above a passage its table's header is looked for
 EXAMPLES = [
     "How long are messages kept in SQS?",
     "What is the difference between SNS and SQS?",
@@ -18,11 +19,29 @@ EXAMPLES = [
 ]
 
 
+ALL_SERVICES = ""  # the selectbox's "All services": a real option, never None, which Streamlit shows as "Choose an option"
+
+
 def reuse(question: str, service: str | None) -> None:
     """Put a past or example question back in the box and ask it on this rerun."""
     st.session_state["ask_question"] = question
-    st.session_state["ask_service"] = service
+    st.session_state["ask_service"] = service or ALL_SERVICES
     st.session_state["ask_pending"] = True
+
+
+def url_question() -> tuple[str, str]:
+    """The question and service in the page's URL (`?q=...&service=...`); empty strings when absent."""
+    return (st.query_params.get("q") or "").strip(), (st.query_params.get("service") or "").strip()
+
+
+def show_in_url(question: str, service: str) -> None:
+    """Make the URL the link to this answer: a reload or a shared link asks it again."""
+    st.query_params["q"] = question
+    if service:
+        st.query_params["service"] = service
+    else:
+        st.query_params.pop("service", None)
+    st.session_state["ask_url"] = (question, service)
 
 
 def remember(question: str, service: str | None) -> None:
@@ -37,8 +56,16 @@ def remember(question: str, service: str | None) -> None:
 def passage_card(passage: Chunk, answer: Answer | None, key: str) -> None:
     """A passage: where it is, its heading path, its lines (cited ones highlighted), and its surroundings on demand."""
     marks = render.citation_marks(answer, passage.id) if answer else {}
+    lead: list[str] = []
+    if render.starts_in_table(passage):
+        # The passage begins inside a table: its header row is above it in the note. Without it a row reads as
+        # bare figures ("io2 | SSD | 256,000"); one more call, cached, and only for such passages.
+        try:
+            lead = passage_context(passage.id, TABLE_LEAD_LINES).before
+        except ApiError:
+            lead = []
     with st.container(border=True):
-        st.html(render.passage_head_html(passage, answer) + render.passage_html(passage, marks))
+        st.html(render.passage_head_html(passage, answer) + render.passage_html(passage, marks, lead))
         # Lazy: the call to /passages only runs once the reader opens the expander.
         surrounding = st.expander("show surrounding lines", key=f"ctx-{key}-{passage.id}", on_change="rerun")
         if surrounding.open:
@@ -97,9 +124,14 @@ try:
 except ApiError as exc:
     api_down_stop(exc)
 names = {s.id: s.name for s in services}
-options: list[str | None] = [None, *sorted(names, key=lambda i: names[i].lower())]
+options: list[str] = [ALL_SERVICES, *sorted(names, key=lambda i: names[i].lower())]
+# A URL that is not the one this session last showed (a reload, a shared link, Back): ask its question.
+linked = url_question()
+if linked[0] and st.session_state.get("ask_url") != linked:
+    reuse(linked[0], linked[1])
+    st.session_state["ask_url"] = linked
 if st.session_state.get("ask_service") not in options:
-    st.session_state["ask_service"] = None
+    st.session_state["ask_service"] = ALL_SERVICES
 
 with st.form("ask_form", border=False, enter_to_submit=True):
     question_col, service_col, button_col = st.columns([7, 2.4, 1], vertical_alignment="bottom")
@@ -108,14 +140,14 @@ with st.form("ask_form", border=False, enter_to_submit=True):
         "Only about",
         options,
         key="ask_service",
-        format_func=lambda i: "All services" if i is None else f"{names[i]}",
+        format_func=lambda i: "All services" if i == ALL_SERVICES else names[i],
     )
     submitted = button_col.form_submit_button("Ask", type="primary", key="ask_submit", width="stretch")
 
 pending = st.session_state.pop("ask_pending", False)
 if submitted or pending:
     question = (st.session_state.get("ask_question") or "").strip()
-    service = st.session_state.get("ask_service")
+    service = st.session_state.get("ask_service") or None
     st.session_state.pop("ask_result", None)
     if not question:
         st.warning("Type a question first.")
@@ -127,6 +159,7 @@ if submitted or pending:
             show_error(exc, "Could not get an answer")
         else:
             remember(question, service)
+            show_in_url(question, service or ALL_SERVICES)
 
 recent = st.session_state.get("ask_recent", [])
 with st.sidebar:

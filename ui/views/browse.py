@@ -14,6 +14,7 @@ from ui.state import api, api_down_stop, catalogue, show_error
 
 COLUMNS = 3
 SEARCH_K = 8
+NOTE_WINDOW = 300  # lines shown around a cited line; the whole note is a toggle away
 
 
 def open_service(widget_key: str) -> None:
@@ -133,8 +134,56 @@ def show_service(service_id: str) -> None:
         st.html(render.service_file_html(file, passages))
 
 
+def close_note() -> None:
+    st.query_params.pop("note", None)
+    st.query_params.pop("line", None)
+
+
+def show_note(file: str, line: int | None) -> None:
+    """A note file with line numbers, `line` highlighted and scrolled to: where a citation's file:line opens."""
+    st.button("All services", icon=":material/arrow_back:", type="tertiary", on_click=close_note)
+    try:
+        with st.spinner(f"Loading {file}…"):
+            note = api().note(file)
+    except ApiError as exc:
+        show_error(exc, f"Could not open the note {file!r}")
+        return
+    total = len(note.lines)
+    target = min(max(line or 1, 1), max(total, 1))
+    st.title(file)
+    st.caption(f"{total} lines" + (f" · line {target} highlighted" if line else ""))
+    whole = st.toggle(f"Show the whole note ({total} lines)", key="note_whole", value=total <= NOTE_WINDOW * 2)
+    first = 1 if whole else max(1, target - NOTE_WINDOW // 2)
+    last = total if whole else min(total, target + NOTE_WINDOW)
+    if first > 1:
+        st.caption(f"Lines 1–{first - 1} are above: show the whole note to read them.")
+    body = render.lines_html(
+        note.lines[first - 1 : last], first, {target: []} if line else {}, lead=note.lines[max(0, first - 21) : first - 1], line_ids=True
+    )
+    # st.html runs this script in the page itself: the highlighted line comes into view, as a #fragment would in a
+    # static page (Streamlit draws the page after the browser has looked for the fragment).
+    scroll = (
+        f"<script>setTimeout(() => document.getElementById('kb-L{target}')?.scrollIntoView({{block: 'center'}}), 100)</script>"
+        if line
+        else ""
+    )
+    st.html(f'<div class="kb-passage kb-note">{body}</div>{scroll}', unsafe_allow_javascript=True)
+    if last < total:
+        st.caption(f"Lines {last + 1}–{total} are below: show the whole note to read them.")
+
+
+def requested_line() -> int | None:
+    try:
+        return int(st.query_params.get("line", ""))
+    except ValueError:
+        return None
+
+
 selected = st.query_params.get("service")
-if selected:
+note_file = st.query_params.get("note")
+if note_file:
+    show_note(note_file, requested_line())
+elif selected:
     show_service(selected)
 else:
     show_catalogue()

@@ -96,6 +96,8 @@ with st.form("compare_form", border=False):
     services_col.multiselect(
         f"Services ({MIN_SERVICES}–{MAX_SERVICES})", offered, key="compare_services", max_selections=MAX_SERVICES,
         format_func=lambda i: names.get(i, i), placeholder="Pick services to compare",
+        # No "Select N matches" row: Enter then takes the highlighted row, the best match for what was typed.
+        select_all=False,
     )
     aspects_col.multiselect(
         "Aspects (optional)", known_aspects, key="compare_aspects", accept_new_options=True,
