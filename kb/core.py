@@ -439,6 +439,7 @@ class KnowledgeBase:
             after=lines[chunk.end_line : after_end],
             before_start_line=before_start,
             after_end_line=after_end,
+            line=lines[chunk.start_line - 1] if chunk.start_char is not None and chunk.start_line <= len(lines) else None,
         )
 
     def health(self) -> dict:

@@ -88,6 +88,9 @@ class PassageContext(BaseModel):
     after: list[str]
     before_start_line: int
     after_end_line: int
+    line: str | None = Field(
+        None, description="For a passage that is a slice of one long line: that whole line (the slice is line[start_char:end_char])"
+    )
 
 
 class CellCitation(BaseModel):
