@@ -48,6 +48,39 @@ def _knowledge_base(index: Path | None = None):
     return KnowledgeBase(_settings(index=index))
 
 
+def _from_server(method: str, path: str, index: Path | None, **request) -> dict | None:
+    """The JSON a running `kb serve` at KB_API_URL answers, when it serves the very build of the index this command
+    would load (same build id); None otherwise, and the command loads the index itself.
+
+    Asking the server costs milliseconds; loading the index and the model in this process costs seconds.
+    Any failure (no server, another build, a key refused, an error status) falls back to the local path,
+    which gives the same answer or the same error message.
+    """
+    settings = _settings(index=index)
+    try:
+        build_id = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))["build_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    import httpx
+
+    keys = [k.strip() for k in settings.api_keys.split(",") if k.strip()]
+    headers = {"X-API-Key": keys[0]} if keys else {}
+    try:
+        with httpx.Client(base_url=settings.api_url, headers=headers, timeout=httpx.Timeout(30.0, connect=0.3)) as client:
+            health = client.get("/health", timeout=(0.3, 1.0, 1.0, 1.0))  # connect, read, write, pool
+            if health.status_code != 200 or health.json().get("build_id") != build_id:
+                return None
+            response = client.request(method, path, **request)
+    except (httpx.HTTPError, ValueError):
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -251,9 +284,17 @@ def search(
     index: Optional[Path] = typer.Option(None, help="Index directory."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Search the notes; every result is cited to its file and lines."""
+    """Search the notes; every result is cited to its file and lines (served by a running `kb serve` when one
+    at KB_API_URL serves the same index build)."""
+    from kb.models import SearchResult
+
+    params = {"q": query, "k": k, "mode": mode, **({"service": service} if service else {})}
+    served = _from_server("GET", "/search", index, params=params)
     try:
-        result = _knowledge_base(index).search(query, k=k, service=service, mode=mode)  # type: ignore[arg-type]
+        if served is not None:
+            result = SearchResult.model_validate(served)
+        else:
+            result = _knowledge_base(index).search(query, k=k, service=service, mode=mode)  # type: ignore[arg-type]
     except KBError as exc:
         _fail(exc)
     if as_json:
@@ -261,7 +302,8 @@ def search(
         return
     for rank, hit in enumerate(result.results, 1):
         snippet = " ".join(hit.text.split())[:160]
-        out.print(f"[bold]{rank:2}. {hit.file}:{hit.start_line}-{hit.end_line}[/bold]  {hit.score:.3f}", highlight=False)
+        chars = f" chars {hit.start_char}-{hit.end_char}" if hit.start_char is not None else ""
+        out.print(f"[bold]{rank:2}. {hit.file}:{hit.start_line}-{hit.end_line}{chars}[/bold]  {hit.score:.3f}", highlight=False)
         out.print(f"    [cyan]{' > '.join(hit.heading_path)}[/cyan]", highlight=False)
         out.print(f"    {snippet}", highlight=False, markup=False)
 
@@ -274,9 +316,13 @@ def ask(
     index: Optional[Path] = typer.Option(None, help="Index directory."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """An answer extracted from the notes, every sentence cited to its line (or a plain 'not covered')."""
+    """An answer extracted from the notes, every sentence cited to its line (or a plain 'not covered'); served by
+    a running `kb serve` when one at KB_API_URL serves the same index build."""
+    from kb.models import Answer
+
+    served = _from_server("POST", "/ask", index, json={"question": question, "k": k, "service": service})
     try:
-        answer = _knowledge_base(index).ask(question, k=k, service=service)
+        answer = Answer.model_validate(served) if served is not None else _knowledge_base(index).ask(question, k=k, service=service)
     except KBError as exc:
         _fail(exc)
     if as_json:
