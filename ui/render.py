@@ -337,6 +337,8 @@ def passage_head_html(passage: Chunk, answer: Answer | None = None) -> str:
     if passage.start_char is not None:
         span += f'<span class="kb-span">{slice_label(passage)} of line {passage.start_line}</span>'
     trail = f'<span class="kb-trail">{heading_trail(passage.heading_path)}</span>' if passage.heading_path else ""
+    if passage.tags:
+        trail += f'<span class="kb-span">{esc(" ".join("#" + t for t in passage.tags))}</span>'
     return f'<div class="kb-card-head" id="{anchor_id("p", passage.id)}">{where}{span}{trail}</div>'
 
 
