@@ -31,8 +31,9 @@ PEAK_WRAPPER = (
 
 
 def generated_note(size_bytes: int) -> str:
-    """A markdown note shaped like the shipped ones (their lines, in order), every copy made unique so that no
-    text is shared with another copy or with the shipped notes (the embedding cache cannot help)."""
+    """A markdown note shaped like the shipped ones (the lines of aws-developer-notes.md, in order, repeated);
+    each copy's lines end in its number (one word piece), so no text is shared with another copy or with the
+    shipped notes (the embedding cache cannot help) while texts stay as long as the shipped ones."""
     source = (SHIPPED / "aws-developer-notes.md").read_text(encoding="utf-8").splitlines()
     out: list[str] = []
     size, copy = 0, 0
@@ -40,7 +41,7 @@ def generated_note(size_bytes: int) -> str:
         copy += 1
         for line in source:
             if line.strip() and not line.lstrip().startswith("```"):
-                line = f"{line} (run {copy})" if not line.startswith("#") else f"{line} {copy}"
+                line = f"{line} {copy}"
             out.append(line)
             size += len(line.encode()) + 1
             if size >= size_bytes:
@@ -65,6 +66,21 @@ def ingest(notes: Path, index: Path) -> dict:
     summary["mb"] = sum(p.stat().st_size for p in notes.rglob("*") if p.is_file()) / 1e6
     summary["progress_lines"] = sum(1 for line in proc.stderr.splitlines() if line.startswith("embedding: "))
     return summary
+
+
+def chunking_seconds(notes: Path) -> tuple[float, int]:
+    """Seconds to read and chunk a folder (everything of a build but embedding and writing), and its texts."""
+    from ingest.build import chunk_notes, read_notes
+    from kb.config import Settings
+    from kb.embedder import get_embedder
+
+    settings = Settings()
+    embedder = get_embedder(settings)
+    embedder.count_tokens("warm up")
+    started = time.perf_counter()
+    read, _ = read_notes(notes)
+    records, _, _ = chunk_notes(read, embedder, settings.chunk_max_tokens)
+    return time.perf_counter() - started, len(records) + sum(len(r.lines) for r in records)
 
 
 def throughput(notes: Path) -> None:
@@ -133,6 +149,10 @@ def main() -> None:
                 )
             shipped, generated = per_mb.values()
             print(f"s/MB generated / shipped: {generated / shipped:.2f} (goal <= 1.3)")
+            for name, folder in (("shipped notes", shipped_notes), ("generated note", work / "generated")):
+                seconds, texts = chunking_seconds(folder)
+                mb = runs[next(k for k in runs if k.startswith(name.split()[0]))]["mb"]
+                print(f"read + chunk only, {name}: {seconds:.1f} s ({seconds / mb:.1f} s/MB, {texts} texts)")
         throughput(shipped_notes)
         if not args.skip_ingest:
             cold_ask(work / "index-shipped")

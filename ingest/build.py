@@ -120,6 +120,12 @@ def _embed_long_aware(embedder: Embedder, texts: list[str]) -> np.ndarray:
     pieces: list[str] = []
     owners: list[int] = []
     for i, text in enumerate(texts):
+        # Every word piece covers at least one character, so a text no longer than the limit in characters
+        # fits: most texts skip the second tokenisation.
+        if len(text) + 2 <= limit:  # + [CLS] and [SEP], which count_tokens counts
+            pieces.append(text)
+            owners.append(i)
+            continue
         words = text.split()
         if embedder.count_tokens(text) <= limit or len(words) < 2:
             pieces.append(text)
