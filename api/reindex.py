@@ -121,6 +121,7 @@ class Reindexer:
 
     def _run(self, job: ReindexJob) -> None:
         from ingest.build import build_index
+        from ingest.notes import parse_suffixes
 
         started = time.perf_counter()
         settings = self.settings
@@ -133,6 +134,7 @@ class Reindexer:
                 SharedModelEmbedder(self.serving.embedder()),
                 max_tokens=settings.chunk_max_tokens,
                 progress=lambda stage, done, total: self._progress(job, stage, done, total),
+                suffixes=parse_suffixes(settings.note_suffixes),
             )
             job.result = BuildSummary.model_validate(report.summary())
             self._progress(job, "loading", 0, 1)

@@ -47,6 +47,9 @@ class ServiceDetail(BaseModel):
 class FileSummary(BaseModel):
     chunks: int | None = None
     reader: str | None = Field(None, description="The note shape the file was read as")
+    encoding: str | None = Field(None, description="The encoding the file was read in (utf-8-sig: UTF-8, BOM or not)")
+    title: str | None = Field(None, description="The title its front matter gives")
+    tags: list[str] = Field(default_factory=list, description="The tags its front matter gives")
 
 
 class Health(BaseModel):
@@ -60,7 +63,9 @@ class Health(BaseModel):
     model: dict | None = Field(None, description="The embedding model the index was built with (name, dimension)")
     chunks: int | None = None
     files: dict[str, FileSummary] = Field(default_factory=dict)
-    problems: list[FileProblem] = Field(default_factory=list, description="Note files skipped by the build, and why")
+    problems: list[FileProblem] = Field(
+        default_factory=list, description="Files skipped by the build and notes read with a problem (bad lines, a guessed encoding, empty), and why",
+    )
     detail: str | None = Field(None, description="With status no_index: what is wrong and how to build the index")
     error: str | None = Field(None, description="With status no_index: IndexNotBuilt or IndexCorrupt")
 

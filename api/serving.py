@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kb.config import Settings
 from kb.errors import IndexNotBuilt, KBError
-from kb.index import BUILD_HINT
+from kb.index import ingest_command
 
 if TYPE_CHECKING:
     from kb.core import KnowledgeBase
@@ -87,7 +87,9 @@ class Serving:
         """The KnowledgeBase to answer this request with, refreshed if due; raises the load error when there is none."""
         self.refresh_if_due()
         if self.knowledge_base is None:
-            raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
+            raise self.load_error or IndexNotBuilt(
+                f"No index is loaded from {self.settings.index_dir}. Build it with {ingest_command(self.settings.index_dir)}."
+            )
         return self.knowledge_base
 
     def ready(self) -> "KnowledgeBase | None":
@@ -126,7 +128,10 @@ class Serving:
             if self.knowledge_base is None:
                 self.load()
                 if self.knowledge_base is None:
-                    raise self.load_error or IndexNotBuilt(f"No index is loaded from {self.settings.index_dir}. {BUILD_HINT}")
+                    raise self.load_error or IndexNotBuilt(
+                        f"No index is loaded from {self.settings.index_dir}. "
+                        f"Build it with {ingest_command(self.settings.index_dir)}."
+                    )
             elif self.knowledge_base.reload_if_changed():
                 self._reloaded()
             return self.knowledge_base

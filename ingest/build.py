@@ -16,10 +16,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ingest.chunker import ChunkRecord, ServiceTagger, chunk_section, content_hash
-from ingest.notes import NoteFile, note_paths, notes_fingerprint, read_note
+from ingest.chunker import ChunkRecord, ServiceTagger, chunk_id, chunk_section, content_hash
+from ingest.frontmatter import parse_front_matter
+from ingest.notes import DEFAULT_SUFFIXES, NoteFile, notes_fingerprint, read_note, scan_notes
 from ingest.readers import reader_for
-from ingest.readers.base import section_problems, split_lines
+from ingest.readers.base import make_section, section_problems, split_lines
 from ingest.readers.plain import PlainTextReader
 from kb.embedder import Embedder
 from kb.errors import IndexBusy, KBError
@@ -37,7 +38,7 @@ from kb.index import (
     load_index,
 )
 from kb.lexical import LexicalIndex
-from kb.models import FileProblem
+from kb.models import FileProblem, Section
 
 Progress = Callable[[str, int, int], None]
 LOCK_FILE = ".lock"
@@ -119,6 +120,12 @@ def _embed_long_aware(embedder: Embedder, texts: list[str]) -> np.ndarray:
     pieces: list[str] = []
     owners: list[int] = []
     for i, text in enumerate(texts):
+        # Every word piece covers at least one character, so a text no longer than the limit in characters
+        # fits: most texts skip the second tokenisation.
+        if len(text) + 2 <= limit:  # + [CLS] and [SEP], which count_tokens counts
+            pieces.append(text)
+            owners.append(i)
+            continue
         words = text.split()
         if embedder.count_tokens(text) <= limit or len(words) < 2:
             pieces.append(text)
@@ -206,10 +213,27 @@ def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _without_front_matter(lines: list[str], sections: list[Section], end_line: int) -> list[Section]:
+    """Sections cut to start after the front matter, so no passage ever holds it (whatever the reader did)."""
+    out = []
+    for section in sections:
+        if section.end_line <= end_line:
+            continue
+        if section.start_line <= end_line:
+            heading = section.heading_line if section.heading_line and section.heading_line > end_line else None
+            section = make_section(lines, section.heading_path, end_line + 1, section.end_line, heading)
+        out.append(section)
+    return out
+
+
 def chunk_notes(
     notes: list[NoteFile], embedder: Embedder, max_tokens: int
 ) -> tuple[list[ChunkRecord], dict[str, dict], int]:
-    """Every chunk of every note, with per-file statistics and the number of sections read."""
+    """Every chunk of every note, with per-file statistics and the number of sections read.
+
+    Front matter is metadata: the reader sees its lines as blank, its title names the file in the embedded
+    heading path and its tags go with every passage. Problems found here are added to each note's problems.
+    """
     from kb.catalogue import get_catalogue
 
     catalogue = get_catalogue()
@@ -219,30 +243,80 @@ def chunk_notes(
     total_sections = 0
     for note in notes:
         lines = split_lines(note.text)
-        reader = reader_for(note.path, note.text)
-        sections = reader.sections(note.text)
+        front = parse_front_matter(lines)
+        if front.problem and not any(front.problem == p.reason for p in note.problems):
+            note.problems.append(FileProblem(file=note.name, level="notice", reason=front.problem, line=1))
+        reader_text = note.text
+        if front.end_line or "\r" in note.text:
+            # Readers see plain LF lines; front matter lines are blank to them, so no section holds them.
+            reader_text = "\n".join([""] * front.end_line + lines[front.end_line :])
+        reader = reader_for(note.path, reader_text)
+        sections = reader.sections(reader_text)
         reader_name = reader.name
-        broken = section_problems(note.text, sections)
+        broken = section_problems(reader_text, sections)
         if broken:
             # A reader that mis-cites a user's file must not lose or misquote lines: read it as plain text instead.
             fallback = PlainTextReader()
-            sections = fallback.sections(note.text)
+            sections = fallback.sections(reader_text)
             reader_name = f"{fallback.name} (the {reader.name} reader failed: {broken[0]})"
+        if front.end_line:
+            sections = _without_front_matter(lines, sections, front.end_line)
         file_records = [
             record
             for section in sections
-            for record in chunk_section(note.name, lines, section, tagger, embedder.count_tokens, max_tokens)
+            for record in chunk_section(
+                note.name, lines, section, tagger, embedder.count_tokens, max_tokens, title=front.title, tags=front.tags
+            )
         ]
+        # The id comes from the file, the text and which occurrence of that text it is, never from line numbers.
+        seen: dict[str, int] = {}
+        for record in file_records:
+            occurrence = seen.get(record.chunk.text, 0)
+            seen[record.chunk.text] = occurrence + 1
+            record.chunk.id = chunk_id(note.name, record.chunk.text, occurrence)
         total_sections += len(sections)
         per_file[note.name] = {
             "sha256": note.sha256,
             "reader": reader_name,
+            "encoding": note.encoding,
             "lines": len(lines),
             "sections": len(sections),
             "chunks": len(file_records),
         }
+        if front.end_line:
+            per_file[note.name]["front_matter_lines"] = front.end_line
+        if front.title:
+            per_file[note.name]["title"] = front.title
+        if front.tags:
+            per_file[note.name]["tags"] = front.tags
         records.extend(file_records)
     return records, per_file, total_sections
+
+
+def read_notes(notes_dir: Path, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> tuple[list[NoteFile], list[FileProblem]]:
+    """Every readable note of the folder (recursively) and the files skipped, with why."""
+    scan = scan_notes(notes_dir, suffixes)
+    notes: list[NoteFile] = []
+    problems = list(scan.skipped)
+    for name, path in scan.paths.items():
+        note = read_note(path, name)
+        (problems.append(note) if isinstance(note, FileProblem) else notes.append(note))
+    return notes, problems
+
+
+def all_problems(notes: list[NoteFile], skipped: list[FileProblem]) -> list[FileProblem]:
+    """Skipped files and the problems of notes that were read, in file order (the same list on every run)."""
+    problems = skipped + [p for note in notes for p in note.problems]
+    order = {"skipped": 0, "bad_lines": 1, "warning": 2, "notice": 3}
+    return sorted(problems, key=lambda p: (p.file, order[p.level], p.line or 0))
+
+
+def check_notes_dir(notes_dir: Path) -> None:
+    """KBError when notes_dir is not a folder, saying what it is instead."""
+    if notes_dir.is_file():
+        raise KBError(f"{notes_dir} is a file; --notes (KB_NOTES_DIR) wants the folder that holds your notes.")
+    if not notes_dir.is_dir():
+        raise KBError(f"The notes folder {notes_dir} does not exist.")
 
 
 def build_index(
@@ -253,25 +327,23 @@ def build_index(
     max_tokens: int = 200,
     wait: bool = False,
     progress: Progress | None = None,
+    suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
 ) -> BuildReport:
     """Rebuild index_dir from notes_dir; the serving index changes only in the final atomic manifest swap."""
     started = time.perf_counter()
-    if not notes_dir.is_dir():
-        raise KBError(f"The notes directory {notes_dir} does not exist.")
+    check_notes_dir(notes_dir)
     with index_lock(index_dir, wait=wait):
         build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         report = BuildReport(build_id=build_id, index_dir=index_dir)
         current = _current_build_id(index_dir)
         _collect_garbage(index_dir, keep={b for b in (current,) if b})
 
-        fingerprint = build_fingerprint(notes_dir, max_tokens)
-        notes: list[NoteFile] = []
-        for path in note_paths(notes_dir):
-            note = read_note(path)
-            (report.problems.append(note) if isinstance(note, FileProblem) else notes.append(note))
+        fingerprint = build_fingerprint(notes_dir, max_tokens, suffixes)
+        notes, skipped = read_notes(notes_dir, suffixes)
         if progress:
-            progress("reading", len(notes), len(notes) + len(report.problems))
+            progress("reading", len(notes), len(notes) + len(skipped))
         records, report.per_file, report.sections = chunk_notes(notes, embedder, max_tokens)
+        report.problems = all_problems(notes, skipped)
         report.files, report.chunks = len(notes), len(records)
 
         cache = _previous_vectors(index_dir, embedder.name, embedder.dimension)
@@ -297,13 +369,14 @@ def build_index(
             "model": {"name": embedder.name, "dimension": embedder.dimension},
             "chunk_max_tokens": max_tokens,
             "notes_dir": str(notes_dir.resolve()),
+            "note_suffixes": list(suffixes),
             "files": report.per_file,
             "chunk_count": len(records),
             "line_count": len(line_texts),
             "problems": [p.model_dump() for p in report.problems],
             "fingerprint": fingerprint,
         }
-        (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(tmp_dir)
         os.rename(tmp_dir, build_dir(index_dir, build_id))
         _swap_manifest(index_dir, manifest)
@@ -322,36 +395,53 @@ def _current_build_id(index_dir: Path) -> str | None:
 
 
 # Bump when chunking or tagging changes what a build holds, so `kb ingest` knows an old index is stale.
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 
 
-def build_fingerprint(notes_dir: Path, max_tokens: int) -> dict:
+def build_fingerprint(notes_dir: Path, max_tokens: int, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> dict:
     """What a build depends on besides the model: the notes' bytes, the catalogue, the chunking settings."""
     from kb.catalogue import catalogue_sha256
 
     return {
-        "notes": notes_fingerprint(notes_dir),
+        "notes": notes_fingerprint(notes_dir, suffixes),
         "catalogue": catalogue_sha256(),
         "chunk_max_tokens": max_tokens,
         "pipeline": PIPELINE_VERSION,
+        "suffixes": list(suffixes),
     }
 
 
-def index_is_stale(notes_dir: Path, index_dir: Path, model_name: str, max_tokens: int = 200) -> str | None:
+def _what_changed(before: dict[str, str], after: dict[str, str]) -> str:
+    added = [n for n in after if n not in before]
+    removed = [n for n in before if n not in after]
+    changed = [n for n in after if n in before and before[n] != after[n]]
+    parts = [f"{len(names)} {label}" for names, label in ((changed, "changed"), (added, "added"), (removed, "removed")) if names]
+    return ", ".join(parts) or "the file list changed"
+
+
+def index_is_stale(
+    notes_dir: Path,
+    index_dir: Path,
+    model_name: str,
+    max_tokens: int = 200,
+    suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+) -> str | None:
     """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current."""
     from kb.index import read_manifest
 
+    if not (index_dir / MANIFEST).exists():
+        return f"there is no index at {index_dir} yet"
     try:
         manifest = read_manifest(index_dir)
         load_index(index_dir)
     except KBError as exc:
-        return exc.message
+        return f"the index at {index_dir} cannot be used ({exc.message})"
     if manifest.get("model", {}).get("name") != model_name:
         return f"it was built with model {manifest.get('model', {}).get('name')!r}, not {model_name!r}"
     built = manifest.get("fingerprint") or {}
-    current = build_fingerprint(notes_dir, max_tokens)
+    current = build_fingerprint(notes_dir, max_tokens, suffixes)
     if built.get("notes") != current["notes"]:
-        return "the notes changed since it was built"
+        return f"the notes changed since it was built ({_what_changed(built.get('notes') or {}, current['notes'])})"
     if built != current:
-        return "the service catalogue or the chunking changed since it was built"
+        return "the service catalogue, the note suffixes or the chunking changed since it was built"
     return None

@@ -16,12 +16,20 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_NOISE = re.compile(r"(\*\*|__|`+|^\s{0,3}#{1,6}\s+|\\(?=[_*$]))", re.MULTILINE)
 _LINK = re.compile(r"\[([^\]]*)\]\((?:#|[^)]*)\)")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# Obsidian/Logseq links read as their words: ![[embed]], [[page]], [[page#heading|alias]] -> alias or page.
+_WIKILINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
+# An Obsidian callout "> [!warning]- Title" reads as "> Warning: Title".
+_CALLOUT = re.compile(r"^(\s*(?:>\s*)+)\[!(\w+)\][+-]?\s*")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?;])\s+")
 _PARENT_WORDS = 20
 
 
 def clean_for_embedding(line: str) -> str:
     """The words of a line as a model should read them: no images, tags, markdown markers or link targets."""
     line = strip_images(line)
+    if "[" in line:
+        line = _CALLOUT.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}: ", line)
+        line = _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).strip(), line)
     line = _LINK.sub(r"\1", line)
     line = _HTML_TAG.sub(" ", line)
     line = _MD_NOISE.sub("", line)
@@ -29,20 +37,24 @@ def clean_for_embedding(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
-def file_title(file_name: str) -> str:
-    """A readable title from a note's file name: 'aws-developer-notes.md' -> 'AWS developer notes'."""
-    stem = file_name.rsplit(".", 1)[0]
-    words = re.split(r"[-_ ]+", stem)
-    return " ".join(w.upper() if w.lower() in {"aws", "saa"} else w for w in words if w)
+def file_title(file_name: str, title: str | None = None) -> str:
+    """A readable title from a note's name: 'aws-developer-notes.md' -> 'AWS developer notes'; a nested note's
+    folders lead ('AWS/sub/storage.md' -> 'AWS > sub > storage'); a front-matter title replaces the file name."""
+    *folders, base = file_name.split("/")
+    if title is None:
+        words = re.split(r"[-_ ]+", base.rsplit(".", 1)[0])
+        title = " ".join(w.upper() if w.lower() in {"aws", "saa"} else w for w in words if w)
+    return " > ".join([*folders, title])
 
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chunk_id(file_name: str, start_line: int, end_line: int, text: str) -> str:
-    """Stable across rebuilds that do not touch these lines of this file."""
-    key = f"{file_name}\x00{start_line}\x00{end_line}\x00{content_hash(text)}"
+def chunk_id(file_name: str, text: str, occurrence: int = 0) -> str:
+    """The file, the passage's text and which occurrence of that text in the file it is: an edit elsewhere in
+    the file (lines added above it) keeps the id, an edit of the passage itself changes it."""
+    key = f"{file_name}\x00{content_hash(text)}\x00{occurrence}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -132,6 +144,41 @@ def _window_spans(line_numbers: list[int], token_counts: list[int], budget: int)
     return spans
 
 
+def line_slices(line: str, token_counts: Callable[[str], int], budget: int) -> list[tuple[int, int]]:
+    """[start, end) character spans of a line too long to embed whole: sentences grouped up to the budget,
+    a sentence longer than the budget cut between words. Each span starts and ends on a non-space character."""
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*?\S)?(?=\s*$|(?<=[.!?;])\s+)", line)]
+    pieces: list[tuple[int, int]] = []
+    for start, end in sentences:
+        if token_counts(line[start:end]) <= budget:
+            pieces.append((start, end))
+            continue
+        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", line[start:end])]
+        run_start, used = None, 0
+        for w_start, w_end in words:
+            tokens = token_counts(line[start + w_start : start + w_end])
+            if run_start is not None and used + tokens > budget:
+                pieces.append((run_start, last_end))
+                run_start, used = None, 0
+            if run_start is None:
+                run_start = start + w_start
+            used += tokens
+            last_end = start + w_end
+        if run_start is not None:
+            pieces.append((run_start, last_end))
+    spans: list[tuple[int, int]] = []
+    used = 0
+    for start, end in pieces:
+        tokens = token_counts(line[start:end])
+        if spans and used + tokens <= budget:
+            spans[-1] = (spans[-1][0], end)
+            used += tokens
+        else:
+            spans.append((start, end))
+            used = tokens
+    return spans
+
+
 def chunk_section(
     file_name: str,
     lines: list[str],
@@ -139,20 +186,30 @@ def chunk_section(
     tagger: ServiceTagger,
     count_tokens: Callable[[str], int],
     max_tokens: int,
+    title: str | None = None,
+    tags: list[str] | None = None,
 ) -> list[ChunkRecord]:
-    """The chunks of one section: whole-line windows within max_tokens, each keeping the heading path."""
+    """The chunks of one section: whole-line windows within max_tokens, each keeping the heading path; a line
+    too long for one window is cut into slices at sentence boundaries (start_char/end_char)."""
     content = [n for n in range(section.start_line, section.end_line + 1) if is_content(lines[n - 1])]
     if not content or content == [section.heading_line]:
         return []
     path_text = " > ".join(section.heading_path)
     heading_services = tagger.heading_services(section.heading_path)
-    prefix = f"{file_title(file_name)} > {path_text}:" if path_text else f"{file_title(file_name)}:"
+    prefix = f"{file_title(file_name, title)} > {path_text}:" if path_text else f"{file_title(file_name, title)}:"
+    tag_text = " ".join(f"#{t}" for t in tags or [])
     budget = max(16, max_tokens - count_tokens(prefix) - 8)
     cleaned = {n: clean_for_embedding(lines[n - 1]) for n in content}
     token_counts = [max(1, count_tokens(cleaned[n]) - 2) for n in content]
     parents = bullet_parents(lines, content, section.heading_line)
     records: list[ChunkRecord] = []
     for i, j in _window_spans(content, token_counts, budget):
+        if j == i + 1 and token_counts[i] > budget and content[i] != section.heading_line:
+            records.extend(
+                _slice_records(file_name, lines, content[i], section, tagger, count_tokens, budget, prefix, tags or [],
+                               parents.get(content[i]))
+            )
+            continue
         start, end = content[i], content[j - 1]
         if i == 0 and section.heading_line and section.heading_line < start:
             start = section.heading_line
@@ -174,17 +231,65 @@ def chunk_section(
         records.append(
             ChunkRecord(
                 chunk=Chunk(
-                    id=chunk_id(file_name, start, end, text),
+                    id=chunk_id(file_name, text),
                     file=file_name,
                     start_line=start,
                     end_line=end,
                     service=services,
                     heading_path=section.heading_path,
                     text=text,
+                    tags=tags or [],
                 ),
                 embed_text=embed_text,
-                lexical_text=f"{path_text} {body}",
+                lexical_text=f"{path_text} {tag_text} {body}" if tag_text else f"{path_text} {body}",
                 lines=line_units,
+            )
+        )
+    return records
+
+
+def _slice_records(
+    file_name: str,
+    lines: list[str],
+    number: int,
+    section: Section,
+    tagger: ServiceTagger,
+    count_tokens: Callable[[str], int],
+    budget: int,
+    prefix: str,
+    tags: list[str],
+    parent: str | None,
+) -> list[ChunkRecord]:
+    """One chunk per slice of a line too long to embed whole; each slice's text is exactly line[start:end]."""
+    line = lines[number - 1]
+    path_text = " > ".join(section.heading_path)
+    leaf = " > ".join(section.heading_path[-2:])
+    services = tagger.tag(section.heading_path, [line[:400]])
+    tag_text = " ".join(f"#{t}" for t in tags)
+    heading_services = tagger.heading_services(section.heading_path)
+    names = " (" + ", ".join(heading_services[:3]).replace("-", " ") + ")" if heading_services else ""
+    counts = lambda text: max(1, count_tokens(clean_for_embedding(text)) - 2)  # noqa: E731
+    records = []
+    for start, end in line_slices(line, counts, budget):
+        text = line[start:end]
+        cleaned = clean_for_embedding(text)
+        records.append(
+            ChunkRecord(
+                chunk=Chunk(
+                    id=chunk_id(file_name, text),
+                    file=file_name,
+                    start_line=number,
+                    end_line=number,
+                    service=services,
+                    heading_path=section.heading_path,
+                    text=text,
+                    start_char=start,
+                    end_char=end,
+                    tags=tags,
+                ),
+                embed_text=f"{prefix}{names} {cleaned}".strip(),
+                lexical_text=f"{path_text} {tag_text} {cleaned}",
+                lines=_line_units(number, text, cleaned, leaf, parent),
             )
         )
     return records

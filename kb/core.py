@@ -461,7 +461,13 @@ class KnowledgeBase:
         """The chunk with this id, or NotFound."""
         state = state or self._state
         if chunk_id not in state.by_id:
-            raise NotFound(f"No passage with id {chunk_id!r} in the current index.")
+            manifest = state.index.manifest
+            raise NotFound(
+                f"No passage with id {chunk_id!r} in the current index (build {manifest['build_id']}, built "
+                f"{manifest.get('built_at') or 'at an unknown time'}). A passage keeps its id while its text stays the "
+                "same; this one was edited or removed, or the index was rebuilt since the id was given: search again "
+                "for a current id."
+            )
         return state.chunk(state.by_id[chunk_id])
 
     def file_lines(self, file_name: str, state: _State | None = None) -> list[str]:
@@ -470,9 +476,11 @@ class KnowledgeBase:
         if file_name not in manifest.get("files", {}):
             raise NotFound(f"No note file {file_name!r} in the current index.")
         notes_dir = Path(manifest.get("notes_dir") or self.settings.notes_dir)
+        # The encoding the build found for the file (UTF-16, a legacy one...), so lines match the passages' text.
+        encoding = manifest["files"][file_name].get("encoding") or "utf-8-sig"
         try:
-            return (notes_dir / file_name).read_bytes().decode("utf-8-sig").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
+            return (notes_dir / file_name).read_bytes().decode(encoding, errors="replace").splitlines()
+        except (OSError, LookupError) as exc:
             raise NotFound(f"The note file {file_name!r} cannot be read now ({exc}).") from exc
 
     def passage(self, chunk_id: str, context: int = 3) -> PassageContext:
@@ -490,6 +498,7 @@ class KnowledgeBase:
             after=lines[chunk.end_line : after_end],
             before_start_line=before_start,
             after_end_line=after_end,
+            line=lines[chunk.start_line - 1] if chunk.start_char is not None and chunk.start_line <= len(lines) else None,
         )
 
     def health(self) -> dict:
@@ -501,6 +510,15 @@ class KnowledgeBase:
             "built_at": manifest.get("built_at"),
             "model": manifest.get("model"),
             "chunks": manifest.get("chunk_count"),
-            "files": {name: {"chunks": info.get("chunks"), "reader": info.get("reader")} for name, info in manifest.get("files", {}).items()},
+            "files": {
+                name: {
+                    "chunks": info.get("chunks"),
+                    "reader": info.get("reader"),
+                    "encoding": info.get("encoding"),
+                    "title": info.get("title"),
+                    "tags": info.get("tags", []),
+                }
+                for name, info in manifest.get("files", {}).items()
+            },
             "problems": manifest.get("problems", []),
         }

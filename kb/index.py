@@ -33,6 +33,17 @@ BM25_DIR = "bm25"
 BUILD_HINT = "Build it with `kb ingest` (or `make index`)."
 
 
+def ingest_command(index_dir: Path) -> str:
+    """The `kb ingest` command that builds this index directory (it names the directory unless it is the default)."""
+    from kb.config import get_settings
+
+    try:
+        default = index_dir.resolve() == get_settings().index_dir.resolve()
+    except OSError:
+        default = False
+    return "`kb ingest`" if default else f"`kb ingest --index {index_dir}`"
+
+
 @dataclass
 class StoredChunk:
     """A chunk as the index keeps it: the public chunk and the hash of what was embedded for it."""
@@ -65,17 +76,17 @@ def read_manifest(index_dir: Path) -> dict:
     """The serving manifest, checked for shape and format version."""
     path = index_dir / MANIFEST
     if not path.exists():
-        raise IndexNotBuilt(f"No index at {index_dir}. {BUILD_HINT}")
+        raise IndexNotBuilt(f"No index at {index_dir}. Build it with {ingest_command(index_dir)}.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"The index manifest {path} is unreadable ({exc}). Rebuild it with `kb ingest`.") from exc
+        raise IndexCorrupt(f"The index manifest {path} is unreadable ({exc}). Rebuild it with {ingest_command(index_dir)}.") from exc
     if not isinstance(manifest, dict) or "build_id" not in manifest:
-        raise IndexCorrupt(f"The index manifest {path} is not a notes-kb manifest. Rebuild it with `kb ingest`.")
+        raise IndexCorrupt(f"The index manifest {path} is not a notes-kb manifest. Rebuild it with {ingest_command(index_dir)}.")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(
             f"The index at {index_dir} has format version {manifest.get('format_version')!r}, this notes-kb reads "
-            f"{FORMAT_VERSION}. Rebuild it with `kb ingest`."
+            f"{FORMAT_VERSION}. Rebuild it with {ingest_command(index_dir)}."
         )
     return manifest
 
@@ -94,16 +105,18 @@ def all_vectors(index: "faiss.Index") -> np.ndarray:
 def _read_faiss(path: Path, expected_rows: int, dimension: int) -> "faiss.Index":
     import faiss
 
+    index_dir = path.parent.parent.parent  # <index>/builds/<build id>/<file>
+
     if not path.exists():
-        raise IndexCorrupt(f"The index file {path} is missing. Rebuild it with `kb ingest`.")
+        raise IndexCorrupt(f"The index file {path} is missing. Rebuild it with {ingest_command(index_dir)}.")
     try:
         index = faiss.read_index(str(path))
     except Exception as exc:  # faiss raises RuntimeError with C++ text on truncation
-        raise IndexCorrupt(f"The index file {path} is damaged ({str(exc).splitlines()[0]}). Rebuild it with `kb ingest`.") from exc
+        raise IndexCorrupt(f"The index file {path} is damaged ({str(exc).splitlines()[0]}). Rebuild it with {ingest_command(index_dir)}.") from exc
     if index.ntotal != expected_rows or index.d != dimension:
         raise IndexCorrupt(
             f"The index file {path} holds {index.ntotal} vectors of dimension {index.d}, the manifest expects "
-            f"{expected_rows} of dimension {dimension}: they are out of step. Rebuild it with `kb ingest`."
+            f"{expected_rows} of dimension {dimension}: they are out of step. Rebuild it with {ingest_command(index_dir)}."
         )
     return index
 
@@ -113,7 +126,7 @@ def load_index(index_dir: Path) -> LoadedIndex:
     manifest = read_manifest(index_dir)
     directory = build_dir(index_dir, manifest["build_id"])
     if not directory.is_dir():
-        raise IndexCorrupt(f"The index build {directory} named by the manifest is missing. Rebuild it with `kb ingest`.")
+        raise IndexCorrupt(f"The index build {directory} named by the manifest is missing. Rebuild it with {ingest_command(index_dir)}.")
     dimension = int(manifest["model"]["dimension"])
     try:
         chunks = [
@@ -122,27 +135,27 @@ def load_index(index_dir: Path) -> LoadedIndex:
         ]
         lines = json.loads((directory / LINES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"The chunk store in {directory} is unreadable ({exc}). Rebuild it with `kb ingest`.") from exc
+        raise IndexCorrupt(f"The chunk store in {directory} is unreadable ({exc}). Rebuild it with {ingest_command(index_dir)}.") from exc
     if len(chunks) != manifest.get("chunk_count"):
         raise IndexCorrupt(
             f"The chunk store in {directory} holds {len(chunks)} chunks, the manifest says {manifest.get('chunk_count')}. "
-            "Rebuild it with `kb ingest`."
+            f"Rebuild it with {ingest_command(index_dir)}."
         )
     if not isinstance(lines, dict):
-        raise IndexCorrupt(f"The line map in {directory} is not a notes-kb line map. Rebuild it with `kb ingest`.")
+        raise IndexCorrupt(f"The line map in {directory} is not a notes-kb line map. Rebuild it with {ingest_command(index_dir)}.")
     line_chunk = np.asarray(lines.get("chunk", []), dtype=np.int64)
     if len(line_chunk) and (line_chunk.min() < 0 or line_chunk.max() >= len(chunks)):
         raise IndexCorrupt(
-            f"The line map in {directory} points at chunks the chunk store does not hold. Rebuild it with `kb ingest`."
+            f"The line map in {directory} points at chunks the chunk store does not hold. Rebuild it with {ingest_command(index_dir)}."
         )
     if not len(line_chunk) == len(lines.get("line", [])) == len(lines.get("part", [])) == len(lines.get("hash", [])):
-        raise IndexCorrupt(f"The line map in {directory} is out of step with itself. Rebuild it with `kb ingest`.")
+        raise IndexCorrupt(f"The line map in {directory} is out of step with itself. Rebuild it with {ingest_command(index_dir)}.")
     chunk_vectors = _read_faiss(directory / CHUNK_VECTORS, len(chunks), dimension)
     line_vectors = _read_faiss(directory / LINE_VECTORS, len(lines["chunk"]), dimension)
     try:
         lexical = LexicalIndex.load(directory / BM25_DIR, len(chunks))
     except Exception as exc:
-        raise IndexCorrupt(f"The lexical index in {directory} is unreadable ({exc}). Rebuild it with `kb ingest`.") from exc
+        raise IndexCorrupt(f"The lexical index in {directory} is unreadable ({exc}). Rebuild it with {ingest_command(index_dir)}.") from exc
     return LoadedIndex(
         directory=directory,
         manifest=manifest,

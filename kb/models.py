@@ -18,15 +18,22 @@ class Section(BaseModel):
 
 
 class Chunk(BaseModel):
-    """A citable passage: exactly lines start_line..end_line of one note file."""
+    """A citable passage: exactly lines start_line..end_line of one note file, or a slice of one long line."""
 
     id: str
-    file: str
+    file: str = Field(description="The note's path in the notes folder, with forward slashes (AWS/sub/storage.md)")
     start_line: int
     end_line: int
     service: list[str] = Field(default_factory=list, description="Catalogue ids of the services it is about")
     heading_path: list[str] = Field(default_factory=list)
     text: str
+    start_char: int | None = Field(
+        None,
+        description="For a passage cut from one line too long to embed whole: its text is exactly "
+        "line[start_char:end_char] of line start_line (0-based, end exclusive); None for whole lines",
+    )
+    end_char: int | None = None
+    tags: list[str] = Field(default_factory=list, description="Tags from the note's front matter")
 
 
 class Hit(Chunk):
@@ -90,6 +97,9 @@ class PassageContext(BaseModel):
     after: list[str]
     before_start_line: int
     after_end_line: int
+    line: str | None = Field(
+        None, description="For a passage that is a slice of one long line: that whole line (the slice is line[start_char:end_char])"
+    )
 
 
 class CellCitation(BaseModel):
@@ -120,11 +130,22 @@ class ComparisonTable(BaseModel):
 
 
 class FileProblem(BaseModel):
-    """A note file that was skipped, and why."""
+    """A file that was skipped, or a note that was read with a problem, and why.
+
+    level: "skipped" (not in the index), "bad_lines" (indexed, but some lines hold bytes that could not be
+    decoded), "warning" (indexed in full, read in a guessed encoding), "notice" (nothing lost, e.g. an empty note).
+    """
 
     file: str
     reason: str
     line: int | None = None
+    level: Literal["skipped", "bad_lines", "warning", "notice"] = "skipped"
+    lines: list[int] = Field(default_factory=list, description="Every line the problem concerns, when it is lines")
+
+    @property
+    def loses_text(self) -> bool:
+        """True when something of the notes is not in the index as written (the ingest exits 1)."""
+        return self.level in ("skipped", "bad_lines")
 
 
 Answer.model_rebuild()

@@ -50,6 +50,9 @@ class ModelInfo(BaseModel):
 class IndexedFile(BaseModel):
     chunks: int | None = None
     reader: str | None = None
+    encoding: str | None = None
+    title: str | None = None
+    tags: list[str] = Field(default_factory=list)
 
 
 class Health(BaseModel):

@@ -41,6 +41,8 @@ CSS = """
   font-variant-numeric:tabular-nums; font-size:.8rem; padding-top:.1em; }
 .kb-tx { flex:1; white-space:pre-wrap; word-break:break-word; tab-size:4; }
 .kb-mk { flex:0 0 auto; padding-left:.5em; }
+.kb-slice { background:rgba(255,196,0,.35); border-radius:2px; padding:0 1px; }
+.kb-cut { color:#888; }
 .kb-hit { background:rgba(255,196,0,.20); box-shadow:inset 3px 0 0 rgba(230,140,0,.85); }
 .kb-muted .kb-tx { opacity:.55; }
 .kb-gap { border-top:1px dashed rgba(128,128,128,.35); margin:.15rem 0; }
@@ -320,8 +322,35 @@ def _table_html(
     return "".join(parts)
 
 
+def slice_label(passage: Chunk) -> str:
+    """'chars 1200–1890' for a passage cut from one long line, else ''."""
+    if passage.start_char is None:
+        return ""
+    return f"chars {passage.start_char}–{passage.end_char}"
+
+
+def slice_line_html(line: str, start: int, end: int, number: int, marks: Mapping[int, Sequence[int]] | None = None) -> str:
+    """One long line with the passage's slice highlighted and the rest shortened around it."""
+    keep = 160  # characters of the line shown on each side of the slice, so a 100 KB line stays readable
+    before, inside, after = line[:start], line[start:end], line[end:]
+    head = ("…" + before[-keep:]) if len(before) > keep else before
+    tail = (after[:keep] + "…") if len(after) > keep else after
+    cited = (marks or {}).get(number)
+    label = "".join(f'<span class="kb-ref">{n}</span>' for n in cited) if cited else ""
+    return (
+        f'<div class="kb-line{" kb-hit" if cited else ""}"><span class="kb-ln">{number}</span><span class="kb-tx">'
+        f'<span class="kb-cut">{inline_html(head)}</span><mark class="kb-slice">{inline_html(inside)}</mark>'
+        f'<span class="kb-cut">{inline_html(tail)}</span></span><span class="kb-mk">{label}</span></div>'
+    )
+
+
 def passage_html(passage: Chunk, marks: Mapping[int, Sequence[int]] | None = None, lead: Sequence[str] = ()) -> str:
-    """A passage as numbered lines with the cited ones highlighted (`lead`: the note's lines just before it)."""
+    """A passage as numbered lines with the cited ones highlighted (`lead`: the note's lines just before it; a slice
+    of a long line marked as one)."""
+    if passage.start_char is not None:
+        cut = "…" if passage.start_char else ""
+        body = slice_line_html(cut + passage.text + "…", len(cut), len(cut) + len(passage.text), passage.start_line, marks)
+        return f'<div class="kb-passage">{body}</div>'
     body = lines_html(passage.text.split("\n"), passage.start_line, marks, lead=lead)
     return f'<div class="kb-passage">{body}</div>'
 
@@ -333,7 +362,10 @@ def context_html(context: PassageContext, marks: Mapping[int, Sequence[int]] | N
     if context.before:
         parts.append(lines_html(context.before, context.before_start_line, muted=True))
         parts.append('<div class="kb-gap"></div>')
-    parts.append(lines_html(passage.text.split("\n"), passage.start_line, marks, lead=context.before))
+    if context.line is not None and passage.start_char is not None and passage.end_char is not None:
+        parts.append(slice_line_html(context.line, passage.start_char, passage.end_char, passage.start_line, marks))
+    else:
+        parts.append(lines_html(passage.text.split("\n"), passage.start_line, marks, lead=context.before))
     if context.after:
         parts.append('<div class="kb-gap"></div>')
         parts.append(lines_html(context.after, passage.end_line + 1, muted=True))
@@ -445,7 +477,11 @@ def passage_head_html(passage: Chunk, answer: Answer | None = None) -> str:
     else:
         where = note_link(passage.file, passage.start_line, passage.end_line)
         span = ""
+    if passage.start_char is not None:
+        span += f'<span class="kb-span">{slice_label(passage)} of line {passage.start_line}</span>'
     trail = f'<span class="kb-trail">{heading_trail(passage.heading_path)}</span>' if passage.heading_path else ""
+    if passage.tags:
+        trail += f'<span class="kb-span">{esc(" ".join("#" + t for t in passage.tags))}</span>'
     return f'<div class="kb-card-head" id="{anchor_id("p", passage.id)}">{where}{span}{trail}</div>'
 
 

@@ -53,7 +53,10 @@ def test_search_over_http_cites_the_real_lines(server: str, figures: dict[str, s
     assert len(results) == 5
     for hit in results:
         assert hit["file"] in SHIPPED_FILES
-        assert hit["text"] == shipped_lines(hit["file"], hit["start_line"], hit["end_line"])
+        expected = shipped_lines(hit["file"], hit["start_line"], hit["end_line"])
+        if hit["start_char"] is not None:  # a slice of a line too long for one passage
+            expected = expected[hit["start_char"] : hit["end_char"]]
+        assert hit["text"] == expected
     retention = [hit for hit in results if "4 days" in hit["text"] and "sqs" in hit["service"]]
     assert retention, [(hit["file"], hit["start_line"], hit["end_line"]) for hit in results]
 

@@ -54,7 +54,8 @@ def test_health_describes_the_serving_build(client: TestClient, settings: Settin
     assert body["built_at"] == manifest["built_at"]
     assert body["model"]["name"] == "hashing-test-embedder"
     assert body["chunks"] == 6
-    assert body["files"] == {"queues.md": {"chunks": 3, "reader": "markdown"}, "storage.md": {"chunks": 3, "reader": "markdown"}}
+    summary = {"chunks": 3, "reader": "markdown", "encoding": "utf-8-sig", "title": None, "tags": []}
+    assert body["files"] == {"queues.md": summary, "storage.md": summary}
     assert body["problems"] == []
 
 

@@ -370,12 +370,17 @@ def test_a_bad_note_file_is_skipped_and_reported_by_the_rebuild(served) -> None:
     settings, _ = served
     with TestClient(make_app(settings)) as client:
         (settings.notes_dir / "latin1.md").write_bytes("## Caf\xe9\n\nSQS in Latin-1\n".encode("latin-1"))
+        (settings.notes_dir / "diagram.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
         job = client.post("/admin/reindex", headers=ADMIN).json()
         last = wait_for_job(client, job["job_id"])["last"]
         assert last["state"] == "succeeded"
-        assert [p["file"] for p in last["result"]["problems"]] == ["latin1.md"]
-        assert "not UTF-8" in last["result"]["problems"][0]["reason"]
-        assert set(client.get("/health").json()["files"]) == {"queues.md", "storage.md"}
+        problems = {p["file"]: p for p in last["result"]["problems"]}
+        assert set(problems) == {"latin1.md", "diagram.png"}
+        assert problems["latin1.md"]["level"] == "warning" and "not UTF-8: read as" in problems["latin1.md"]["reason"]
+        assert problems["diagram.png"]["level"] == "skipped" and "not a note" in problems["diagram.png"]["reason"]
+        health = client.get("/health").json()
+        assert set(health["files"]) == {"queues.md", "storage.md", "latin1.md"}
+        assert health["problems"] == last["result"]["problems"]
 
 
 def test_reindex_builds_a_first_index_when_none_was_serving(tmp_path: Path, hashing_model: None) -> None:

@@ -75,7 +75,7 @@ def test_one_file_edit_reembeds_only_its_changed_chunks(notes, tmp_index):
     build_index(notes, tmp_index, first)
     before = load_index(tmp_index)
     (notes / "a.md").write_text(NOTE_A.replace("max 14 days", "maximum of 14 days"), encoding="utf-8")
-    assert index_is_stale(notes, tmp_index, "hashing-test-embedder") == "the notes changed since it was built"
+    assert index_is_stale(notes, tmp_index, "hashing-test-embedder") == "the notes changed since it was built (1 changed)"
     second = HashingEmbedder()
     report = build_index(notes, tmp_index, second)
     assert 0 < report.reembedded <= 2  # the SQS chunk and its edited line
@@ -100,17 +100,20 @@ def test_second_rebuild_is_refused_while_one_runs(notes, tmp_index):
             build_index(notes, tmp_index, HashingEmbedder())
 
 
-def test_bad_notes_are_reported_and_skipped(notes, tmp_index):
-    (notes / "latin1.md").write_bytes("## Caf\xe9\n\nline two\n".encode("latin-1"))
+def test_odd_notes_are_read_and_reported_and_binary_files_skipped(notes, tmp_index):
+    (notes / "latin1.md").write_bytes("## Caf\xe9 cr\xe8me\n\nline two, na\xefve r\xe9sum\xe9\n".encode("latin-1"))
     (notes / "empty.txt").write_text("   \n", encoding="utf-8")
     (notes / "binary.md").write_bytes(b"## x\n\x00\x01\x02")
     report = build_index(notes, tmp_index, HashingEmbedder())
     problems = {p.file: p for p in report.problems}
     assert set(problems) == {"latin1.md", "empty.txt", "binary.md"}
-    assert "not UTF-8" in problems["latin1.md"].reason and problems["latin1.md"].line == 1
-    assert problems["empty.txt"].reason == "empty file"
-    assert "binary" in problems["binary.md"].reason and problems["binary.md"].line == 2
-    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt"}
+    assert problems["latin1.md"].level == "warning" and "not UTF-8: read as" in problems["latin1.md"].reason
+    assert problems["empty.txt"].level == "notice" and "empty" in problems["empty.txt"].reason
+    assert problems["binary.md"].level == "skipped" and "binary" in problems["binary.md"].reason
+    assert problems["binary.md"].line == 2
+    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt", "latin1.md", "empty.txt"}
+    texts = [c.chunk.text for c in load_index(tmp_index).chunks if c.chunk.file == "latin1.md"]
+    assert any("Café crème" in t for t in texts)
 
 
 def test_missing_and_corrupt_indexes_say_how_to_fix(notes, tmp_index):
@@ -141,14 +144,19 @@ def _kb(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_cli_names_a_non_utf8_file_and_indexes_the_others(notes, tmp_index):
-    (notes / "bad.md").write_bytes(b"## ok\n\nfine line\n\xff\xfe broken\n")
+def test_cli_names_the_bad_line_of_a_file_and_indexes_the_rest(notes, tmp_index):
+    (notes / "bad.md").write_bytes("## ok \u2014 caf\u00e9\n\nfine line\n".encode() + b"\xff\xfe broken\n")
     proc = _kb("ingest", "--notes", str(notes), "--index", str(tmp_index))
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 1, stderr
-    assert "bad.md (line 4)" in stderr and "not UTF-8" in stderr
-    assert "indexed 2 files" in stdout
-    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt"}
+    assert "bad lines bad.md: 1 line with bytes that are not UTF-8" in stderr and ": 4" in stderr
+    assert "indexed 3 files" in stdout
+    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt", "bad.md"}
+    # A no-change run reports the same problem and exits the same way.
+    proc = _kb("ingest", "--notes", str(notes), "--index", str(tmp_index))
+    again_out, again_err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, again_err
+    assert "up to date" in again_err and "bad lines bad.md" in again_err
 
 
 @pytest.mark.slow

@@ -49,8 +49,25 @@ def test_chunk_text_is_exactly_its_lines(shipped, name):
     for record in records:
         c = record.chunk
         assert 1 <= c.start_line <= c.end_line <= len(lines), (name, c.start_line, c.end_line)
-        assert c.text == "\n".join(lines[c.start_line - 1 : c.end_line]), (name, c.start_line, c.end_line)
+        if c.start_char is None:
+            assert c.text == "\n".join(lines[c.start_line - 1 : c.end_line]), (name, c.start_line, c.end_line)
+        else:  # a slice of a line too long to embed whole
+            assert c.start_line == c.end_line and c.text == lines[c.start_line - 1][c.start_char : c.end_char], (name, c.start_line)
         assert c.file == name
+
+
+@pytest.mark.parametrize("name", SHIPPED_FILES)
+def test_slices_of_a_long_line_cover_all_its_words_in_order(shipped, name):
+    note, records = shipped[name]
+    lines = note.text.splitlines()
+    sliced: dict[int, list] = {}
+    for record in records:
+        if record.chunk.start_char is not None:
+            sliced.setdefault(record.chunk.start_line, []).append(record.chunk)
+    for number, chunks in sliced.items():
+        chunks.sort(key=lambda c: c.start_char)
+        assert len(chunks) > 1
+        assert " ".join(c.text for c in chunks).split() == lines[number - 1].split(), (name, number)
 
 
 @pytest.mark.parametrize("name", SHIPPED_FILES)
@@ -72,7 +89,9 @@ def test_every_content_line_is_in_a_chunk(shipped, name, figures):
 @pytest.mark.parametrize("name", SHIPPED_FILES)
 def test_chunks_do_not_overlap_and_ids_are_unique(shipped, name):
     _, records = shipped[name]
-    spans = sorted((r.chunk.start_line, r.chunk.end_line) for r in records)
+    spans = sorted(
+        ((r.chunk.start_line, r.chunk.start_char or 0), (r.chunk.end_line, r.chunk.end_char or 10**9)) for r in records
+    )
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert start > end
     ids = [r.chunk.id for r in records]

@@ -239,14 +239,20 @@ def test_a_5_mb_note_and_a_100000_character_line_ingest_without_blowing_memory(t
     # Bounded by a small multiple of the notes, not by anything quadratic in them.
     assert growth_mb < 60 * size / 1e6, growth_mb
 
-    # The long line lands whole in a chunk that cites it, and its last word can be found.
+    # The long line is cut into slices, each exactly its characters of the line, in order and missing no word;
+    # its last word can be found, in the last slice.
     index = load_index(tmp_path / "big-index")
-    holding = [c.chunk for c in index.chunks if c.chunk.file == "long-line.md" and long_line in c.chunk.text]
-    assert len(holding) == 1
     note_lines = (big_dir / "long-line.md").read_text().splitlines()
-    assert holding[0].start_line <= note_lines.index(long_line) + 1 <= holding[0].end_line
+    number = note_lines.index(long_line) + 1
+    slices = sorted(
+        (c.chunk for c in index.chunks if c.chunk.file == "long-line.md" and c.chunk.start_line == number),
+        key=lambda c: c.start_char,
+    )
+    assert len(slices) > 10
+    assert all(c.end_line == number and c.text == long_line[c.start_char : c.end_char] for c in slices)
+    assert " ".join(c.text for c in slices).split() == long_line.split()
     from kb.core import KnowledgeBase
 
     knowledge_base = KnowledgeBase(Settings(notes_dir=big_dir, index_dir=tmp_path / "big-index"), embedder=HashingEmbedder())
     found = knowledge_base.search("zebrafinal", k=3, mode="bm25").results
-    assert found and found[0].id == holding[0].id
+    assert found and found[0].id == slices[-1].id and found[0].end_char == len(long_line)

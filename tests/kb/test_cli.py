@@ -76,3 +76,53 @@ def test_serve_warns_when_it_listens_beyond_this_machine_without_a_key(
     if warned:
         assert "with no API key: anyone who can reach this machine can read your notes" in result.output
         assert "KB_API_KEYS" in result.output
+
+
+@pytest.fixture
+def served_by(monkeypatch: pytest.MonkeyPatch):
+    """Route the CLI's HTTP client to an in-process app serving `index`, and make the local load fail loudly."""
+    from api.app import create_app
+
+    def serve(index: Path) -> None:
+        client = TestClient(create_app(Settings(index_dir=index)))
+        client.__enter__()
+        monkeypatch.setattr("httpx.Client", lambda base_url, headers, timeout: _Unclosed(client))
+
+    return serve
+
+
+class _Unclosed:
+    """The TestClient as a context manager that leaves it open (the fixture owns it)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def __enter__(self) -> TestClient:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_search_and_ask_use_a_server_that_serves_the_same_build(index_dir: Path, served_by, monkeypatch) -> None:
+    local = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
+    served_by(index_dir)
+    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: pytest.fail("loaded the index locally"))
+    result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == local
+    result = kb("search", "sqs retention", "--k", "2", "--json", "--index", str(index_dir))
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["results"]) == 2
+
+
+def test_a_server_of_another_build_is_not_used(index_dir: Path, served_by, tmp_path: Path, monkeypatch) -> None:
+    import kb.cli as cli
+
+    other = tmp_path / "other"
+    build(write_notes(tmp_path / "notes"), other)
+    served_by(other)
+    loaded = []
+    real = cli._knowledge_base
+    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: loaded.append(index) or real(index))
+    result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
+    assert result.exit_code == 0 and loaded == [index_dir]

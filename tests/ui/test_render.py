@@ -186,3 +186,18 @@ def test_a_quote_inside_a_labelled_part_still_finds_its_part():
 def test_a_quote_cut_inside_bold_text_shows_no_stray_asterisks():
     assert render.quote_html("Shard** - the fundamental  unit") == "Shard - the fundamental unit"
     assert render.quote_html("the **persisted** message") == "the <strong>persisted</strong> message"
+
+
+def test_a_slice_of_a_long_line_is_highlighted_within_its_line():
+    line = "A" * 500 + " The cited sentence about SQS. " + "B" * 500
+    start = line.index("The cited")
+    end = start + len("The cited sentence about SQS.")
+    chunk = Chunk(id="s", file="big/long.md", start_line=7, end_line=7, text=line[start:end], start_char=start, end_char=end)
+    html = render.context_html(
+        PassageContext(passage=chunk, before=["x"], after=[], before_start_line=6, after_end_line=7, line=line)
+    )
+    assert '<mark class="kb-slice">The cited sentence about SQS.</mark>' in html
+    assert "A" * 161 not in html and "B" * 161 not in html  # the rest of the line is shortened around the slice
+    assert "chars 501–530 of line 7" in render.passage_head_html(chunk)
+    alone = render.passage_html(chunk)
+    assert '<mark class="kb-slice">The cited sentence about SQS.</mark>' in alone and ">7<" in alone

@@ -12,6 +12,10 @@ from ui.render import category_title
 from ui.state import api, api_down_stop, catalogue
 
 
+PROBLEM_LABELS = {"skipped": "Skipped", "bad_lines": "Bad lines in", "warning": "Warning for", "notice": "Note on"}
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+
+
 def when(built_at: str | None) -> tuple[str, str]:
     """The build time to the minute, and the label that says its time zone."""
     if not built_at:
@@ -61,11 +65,22 @@ files_col, services_col = st.columns([3, 2], gap="large")
 with files_col:
     st.markdown("##### Files")
     st.dataframe(
-        [{"file": name, "reader": info.reader or "", "chunks": info.chunks or 0} for name, info in sorted(health.files.items())],
+        [
+            {
+                "file": name,
+                "reader": info.reader or "",
+                "encoding": ENCODING_NAMES.get(info.encoding or "", info.encoding or ""),
+                "tags": " ".join(f"#{t}" for t in info.tags),
+                "chunks": info.chunks or 0,
+            }
+            for name, info in sorted(health.files.items())
+        ],
         hide_index=True,
         column_config={
             "file": st.column_config.TextColumn("Note file", width="large"),
             "reader": st.column_config.TextColumn("Read as"),
+            "encoding": st.column_config.TextColumn("Encoding"),
+            "tags": st.column_config.TextColumn("Tags"),
             "chunks": st.column_config.ProgressColumn(
                 "Passages", format="%d", min_value=0, max_value=max([f.chunks or 0 for f in health.files.values()] or [1]) or 1
             ),
@@ -74,10 +89,14 @@ with files_col:
     st.markdown("##### Problems")
     if health.problems:
         for problem in health.problems:
-            where = f" (line {problem.line})" if problem.line else ""
-            st.warning(f"Skipped `{problem.file}`{where}: {problem.reason}", icon=":material/warning:")
-    else:
-        st.success("Every note file was read.", icon=":material/check_circle:")
+            where = f" (line {problem.line})" if problem.line and problem.level != "bad_lines" else ""
+            text = f"{PROBLEM_LABELS.get(problem.level, 'Problem in')} `{problem.file}`{where}: {problem.reason}"
+            if problem.level == "notice":
+                st.info(text, icon=":material/info:")
+            else:
+                st.warning(text, icon=":material/warning:")
+    if not any(p.level in ("skipped", "bad_lines") for p in health.problems):
+        st.success("Every note file was read in full.", icon=":material/check_circle:")
 with services_col:
     st.markdown("##### Services by category")
     if services is None:
