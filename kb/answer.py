@@ -237,11 +237,21 @@ def compose(question: str, chosen: list[Candidate], hits: list[Hit], conflict: C
                 context=quote_context(c.hit, c.line, c.segment.heads if c.segment else ""),
                 table_header=c.table_header[1] if c.table_header else None,
                 table_header_line=c.table_header[0] if c.table_header else None,
+                **_slice_of(c),
             )
         )
         parts.append(f"{_with_header(c.quote, c.table_header[1])} [{n}]" if c.table_header else f"{c.quote} [{n}]")
     return Answer(question=question, answer="\n".join(parts), abstained=False, citations=citations, passages=hits,
                   conflict_reason=conflict.reason if conflict else None)
+
+
+def _slice_of(c: Candidate) -> dict[str, int]:
+    """Where the quote stands in its line when the passage is a slice of one long line (else nothing)."""
+    start = c.hit.start_char
+    offset = c.hit.text.find(c.quote) if start is not None else -1
+    if offset < 0:
+        return {}
+    return {"start_char": start + offset, "end_char": start + offset + len(c.quote)}
 
 
 def _cells(row: str) -> list[str]:

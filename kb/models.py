@@ -66,6 +66,11 @@ class Citation(BaseModel):
         description="For a quoted table row: the table's header row as written, which says what each cell means",
     )
     table_header_line: int | None = None
+    start_char: int | None = Field(
+        default=None,
+        description="For a quote from a slice of one long line: line[start_char:end_char] of start_line is the quote",
+    )
+    end_char: int | None = None
 
 
 class Answer(BaseModel):

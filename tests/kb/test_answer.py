@@ -64,3 +64,16 @@ def test_a_quote_carries_its_heading_and_the_bullet_it_sits_under():
     # A top-level line has only its heading; the heading line is never a parent of itself.
     assert quote_context(hit, 13) == "DynamoDB Indexes"
     assert quote_context(hit, 10) == "DynamoDB Indexes"
+
+
+def test_a_quote_from_a_slice_of_a_long_line_carries_its_characters():
+    from kb.answer import compose
+
+    line = "x" * 5000 + " Retention is 4 days by default. The maximum is 14 days."
+    start = 5001
+    hit = Hit(id="c9", file="long.md", start_line=3, end_line=3, start_char=start, end_char=len(line), service=["sqs"],
+              heading_path=["SQS"], text=line[start:], score=1.0)
+    candidates = candidates_from([hit])
+    answer = compose("How long?", [c for c in candidates if "14 days" in c.quote], [hit])
+    citation = answer.citations[0]
+    assert line[citation.start_char:citation.end_char] == citation.quote == "The maximum is 14 days."
