@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -222,7 +224,7 @@ class KnowledgeBase:
         if self._service_vectors is None:
             ids = list(catalogue.services)
             texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
-            self._service_vectors = (ids, self.embedder.encode(texts))
+            self._service_vectors = (ids, self._cached_vectors("services", texts))
         ids, vectors = self._service_vectors
         sims = vectors @ query_vector.reshape(-1)
         order = np.argsort(-sims)
@@ -237,6 +239,28 @@ class KnowledgeBase:
             margin=float(sims[order[0]]) - runner_up,
             vocabulary=frozenset(word_set(vocabulary)),
         )
+
+    def _cached_vectors(self, kind: str, texts: list[str]) -> np.ndarray:
+        """The texts' vectors, kept on disk beside the model's export: a `kb ask` from the shell would otherwise embed
+        the catalogue's 250 descriptions (3 s on a CPU) before answering."""
+        key = hashlib.sha256("\n".join([self.embedder.name, *texts]).encode()).hexdigest()[:16]
+        path = Path(self.settings.model_cache_dir) / f"{kind}-{key}.npy"
+        try:
+            vectors = np.load(path)
+            if vectors.shape[0] == len(texts):
+                return vectors
+        except (OSError, ValueError):
+            pass
+        vectors = np.asarray(self.embedder.encode(texts), dtype=np.float32)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
+            with partial.open("wb") as handle:
+                np.save(handle, vectors)
+            os.replace(partial, path)
+        except OSError:
+            pass  # a read-only cache folder only costs the next process the same encode
+        return vectors
 
     def focus(self, query: str, signals: Signals, state: _State) -> Focus | None:
         """The query stripped of its service's name and description, when the service guess is sure."""

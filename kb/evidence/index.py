@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,27 +58,73 @@ def _note_lines(state: _State) -> dict[str, list[NoteLine]]:
 
 
 def segment_index(state: _State) -> SegmentIndex:
-    """The build's segments, cut on first use and kept in the build's derived data (one cut however many threads ask)."""
+    """The build's segments, cut on first use and kept in the build's derived data (one cut however many threads ask).
+
+    The cut is also saved in the build's folder, so the next process on the same build (a `kb ask` from the shell)
+    reads it instead of cutting again (2-3 s on a CPU); the file's name changes with the catalogue and this layer's
+    code, so a stale cut is never read."""
     with _CACHE_LOCK:
         cached = state.derived.get("compare_segments")
         if cached is not None:
             return cached
-        catalogue = get_catalogue()
-        segments: list[Segment] = []
-        table_headers: dict[tuple[str, int], tuple[int, str]] = {}
-        for file, lines in sorted(_note_lines(state).items()):
-            segments.extend(segment_file(file, lines, catalogue))
-            for block in table_blocks(lines):
-                header = lines[block[0]]
-                table_headers.update({(file, lines[i].number): (header.number, header.text) for i in block[1:]})
-        by_service: dict[str, list[int]] = defaultdict(list)
-        for position, segment in enumerate(segments):
-            for service_id in dict.fromkeys(segment.named + segment.subject):
-                by_service[service_id].append(position)
-        built = SegmentIndex(segments, dict(by_service), chunk_matrix=all_vectors(state.index.chunk_vectors),
+        path = Path(state.index.directory) / f"evidence-{_cut_key()}.pickle"
+        parts = _read_cut(path)
+        if parts is None:
+            parts = _cut(state)
+            _write_cut(path, parts)
+        segments, by_service, table_headers = parts
+        built = SegmentIndex(segments, by_service, chunk_matrix=all_vectors(state.index.chunk_vectors),
                              table_headers=table_headers)
         state.derived["compare_segments"] = built
         return built
+
+
+_Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
+
+
+def _cut(state: _State) -> _Cut:
+    catalogue = get_catalogue()
+    segments: list[Segment] = []
+    table_headers: dict[tuple[str, int], tuple[int, str]] = {}
+    for file, lines in sorted(_note_lines(state).items()):
+        segments.extend(segment_file(file, lines, catalogue))
+        for block in table_blocks(lines):
+            header = lines[block[0]]
+            table_headers.update({(file, lines[i].number): (header.number, header.text) for i in block[1:]})
+    by_service: dict[str, list[int]] = defaultdict(list)
+    for position, segment in enumerate(segments):
+        for service_id in dict.fromkeys(segment.named + segment.subject):
+            by_service[service_id].append(position)
+    return segments, dict(by_service), table_headers
+
+
+@cache
+def _cut_key() -> str:
+    """Changes with the catalogue and with the code that cuts the notes."""
+    from kb.catalogue import catalogue_sha256
+
+    digest = hashlib.sha256(catalogue_sha256().encode())
+    for module in ("sentences.py", "text.py", "lineage.py", "index.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _read_cut(path: Path) -> _Cut | None:
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+
+
+def _write_cut(path: Path, parts: _Cut) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        with partial.open("wb") as handle:
+            pickle.dump(parts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)  # a read-only index: the next process cuts again
 
 
 def sentence_subjects(state: _State) -> dict[tuple[str, int], list[Segment]]:
