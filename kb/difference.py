@@ -12,7 +12,11 @@ from kb.models import Answer, Cell, Citation, ComparisonTable, Hit
 
 # The two (or more) names are what the patterns capture; a name is at most a few words ("Kinesis Data Firehose").
 _NAME = r"(?P<{0}>[\w@./+&' -]{{2,60}}?)"
-_TAIL = r"(?:\s+(?:for|in|when|on|to|with|if|from|as|regarding|about)\b.*)?\s*[?.!]*\s*$"
+# "... in terms of whose key signs it?" names the one aspect asked about; other tails ("for fan-out") do not.
+_TAIL = (
+    r"(?:\s*,?\s+(?:in\s+terms\s+of|regarding|with\s+respect\s+to|when\s+it\s+comes\s+to|as\s+(?:for|to))\s+(?P<aspect>[^?]{2,80}?)"
+    r"|\s+(?:for|in|when|on|to|with|if|from|as|about)\b.*)?\s*[?.!]*\s*$"
+)
 _PATTERNS = [
     re.compile(p.format(a=_NAME.format("a"), b=_NAME.format("b"), tail=_TAIL), re.IGNORECASE)
     for p in (
@@ -35,6 +39,7 @@ class DifferenceQuestion:
     """The services a difference question sets side by side, as the user wrote them."""
 
     names: tuple[str, str]
+    aspect: str | None = None  # the one aspect the question names ("whose key signs it"), if any
 
 
 def _clean_name(name: str) -> str:
@@ -59,7 +64,8 @@ def parse_difference(question: str, catalogue: Catalogue) -> DifferenceQuestion 
             ids.append(service_id)
         if None in ids or ids[0] == ids[1]:
             continue
-        return DifferenceQuestion((a, b))
+        aspect = match.group("aspect")
+        return DifferenceQuestion((a, b), " ".join(aspect.split()) if aspect else None)
     return None
 
 
@@ -138,7 +144,9 @@ def try_difference(question: str, catalogue: Catalogue, compare, passages: list[
     if parsed is None:
         return None
     try:
-        table = compare(list(parsed.names))
+        table = compare(list(parsed.names), [parsed.aspect] if parsed.aspect else None)
     except KBError:
         return None
-    return difference_answer(question, table, passages)
+    answer = difference_answer(question, table, passages)
+    # No aspect tells them apart in the notes: the question is left to the ordinary answer from the passages.
+    return None if answer.abstained else answer

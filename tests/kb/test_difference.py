@@ -73,3 +73,9 @@ def test_no_stated_difference_abstains_with_the_table():
     )
     answer = difference_answer("A vs B?", table, [])
     assert answer.abstained and answer.comparison == table and not answer.citations
+
+
+def test_a_difference_question_may_name_its_one_aspect():
+    parsed = parse_difference("What is the difference between SQS and SNS in terms of message retention?", get_catalogue())
+    assert parsed is not None and parsed.names == ("SQS", "SNS") and parsed.aspect == "message retention"
+    assert parse_difference("Should I use SQS or SNS for fan-out?", get_catalogue()).aspect is None
