@@ -54,7 +54,8 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ingest.build import build_index, index_is_stale
-    from kb.embedder import get_embedder, resolve_model
+    from kb.embedder import get_embedder
+    from kb.model_folder import resolve_model
 
     settings = _settings(notes, index)
     try:

@@ -15,8 +15,9 @@ from kb.config import Settings, get_settings
 from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
 from kb.difference import try_difference
 from kb.evidence import segment_index, sentence_subjects
-from kb.embedder import Embedder, QueryBatcher, get_embedder
+from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
+from kb.query_batcher import QueryBatcher
 from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
 from kb.outline import mostly_links
