@@ -51,12 +51,12 @@ def main() -> None:
     rows = []
     for base in itertools.product(*base_grid.values()):
         # Combined scores depend on the base weights only; the focus step is then cheap to vary.
-        base_weights = Weights(**dict(zip(base_grid, base)), describe_floor=0.45)
+        base_weights = Weights.of(settings.model_copy(update=dict(zip(base_grid, base))))
         plain = [combine(s, state.chunk_services, base_weights) for s in signals]
         refocused = [combine(f, state.chunk_services, base_weights) for f in focused]
         for values in itertools.product(*focus_grid.values()):
             setting = {**dict(zip(base_grid, base)), **dict(zip(focus_grid, values))}
-            weights = Weights(**setting, describe_floor=0.45)
+            weights = Weights.of(settings.model_copy(update=setting))
             scores = Scores()
             for question, signal, s, f in zip(questions, signals, plain, refocused):
                 if signal.guess is not None and signal.guess.confident(weights):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from kb.config import Settings
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -113,22 +116,26 @@ class Signals:
 
 @dataclass(frozen=True)
 class Weights:
-    """How signals are mixed; the product's values are the Settings fields of the same names (Weights.of)."""
+    """How signals are mixed: the Settings fields of the same names, read by `Weights.of`.
 
-    dense_weight: float = 0.7
-    line_weight: float = 0.5
-    service_boost: float = 0.05
-    describe_boost: float = 0.0
-    describe_floor: float = 0.5
-    focus_floor: float = 0.5
-    focus_margin: float = 0.03
-    focus_boost: float = 0.0
-    focus_mix: float = 0.5
-    link_list_penalty: float = 0.0
+    No defaults of its own: the product's values are the Settings defaults, and a test or a bench that wants
+    others builds a Settings with them, so no caller ranks with values the product never uses.
+    """
+
+    dense_weight: float
+    line_weight: float
+    service_boost: float
+    describe_boost: float
+    describe_floor: float
+    focus_floor: float
+    focus_margin: float
+    focus_boost: float
+    focus_mix: float
+    link_list_penalty: float
 
     @classmethod
-    def of(cls, settings: object) -> "Weights":
-        """The weights a settings object holds (any object with attributes of these names)."""
+    def of(cls, settings: Settings) -> "Weights":
+        """The weights these settings hold."""
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
