@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(**({"index_dir": Path(args.index)} if args.index else {}), describe_boost=1.0, focus_boost=1.0)
     kb = KnowledgeBase(settings)
-    state = kb._state
+    state = kb.build
     questions = load_questions(Path(args.questions))
     vectors = kb.embedder.encode([q["question"] for q in questions])
     signals = [kb.signals(q["question"], state, v.reshape(1, -1)) for q, v in zip(questions, vectors)]

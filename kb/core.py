@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -12,18 +12,16 @@ import numpy as np
 
 from kb import answer as extract
 from kb.config import Settings, get_settings
-from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
+from kb.coverage import identifier_mismatch, uncovered_names
 from kb.difference import try_difference
 from kb.evidence import segment_index, sentence_subjects
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
-from kb.query_batcher import QueryBatcher
-from kb.index import LoadedIndex, all_vectors, load_index, read_manifest
+from kb.index import LoadedBuild, LoadedIndex, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
-from kb.outline import mostly_links
+from kb.query_batcher import QueryBatcher
 from kb.retrieval import (
     ServiceGuess,
-    ServiceIndex,
     Signals,
     Weights,
     apply_focus,
@@ -66,44 +64,6 @@ class Focus:
     signals: Signals
 
 
-@dataclass
-class _State:
-    """One loaded build; swapped as a whole so a request in flight keeps a consistent view."""
-
-    index: LoadedIndex
-    by_id: dict[str, int] = field(default_factory=dict)
-    chunk_services: ServiceIndex = field(default_factory=lambda: ServiceIndex([]))
-    word_sets: list[set[str]] = field(default_factory=list)
-    vocabulary: NotesVocabulary = field(default_factory=lambda: NotesVocabulary(""))
-    line_matrix: np.ndarray | None = None
-    chunk_matrix: np.ndarray | None = None
-    # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
-    derived: dict[str, object] = field(default_factory=dict)
-    lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
-    link_lists: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    @classmethod
-    def of(cls, index: LoadedIndex) -> "_State":
-        rows_by_chunk: dict[int, list[int]] = {}
-        corpus = "\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks)
-        for row, chunk_index in enumerate(index.line_chunk.tolist()):
-            rows_by_chunk.setdefault(chunk_index, []).append(row)
-        return cls(
-            index=index,
-            chunk_services=ServiceIndex([c.chunk.service for c in index.chunks]),
-            word_sets=[word_set(c.chunk.text) for c in index.chunks],
-            vocabulary=NotesVocabulary(corpus),
-            by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
-            line_matrix=all_vectors(index.line_vectors),
-            chunk_matrix=all_vectors(index.chunk_vectors),
-            lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
-            link_lists=np.array([mostly_links(c.chunk.text) for c in index.chunks], dtype=bool),
-        )
-
-    def chunk(self, i: int) -> Chunk:
-        return self.index.chunks[i].chunk
-
-
 class KnowledgeBase:
     """A loaded index and model: search, ask, compare, services, passages."""
 
@@ -114,7 +74,7 @@ class KnowledgeBase:
         self._reload_lock = threading.Lock()
         self._service_vectors: tuple[list[str], np.ndarray] | None = None
         self._query_batcher: QueryBatcher | None = None
-        self._state = _State.of(self._load())
+        self._build = LoadedBuild.of(self._load())
 
     # -- loading -----------------------------------------------------------------------------------------
     @property
@@ -148,8 +108,13 @@ class KnowledgeBase:
         warm_up_compare(self)
 
     @property
+    def build(self) -> LoadedBuild:
+        """The loaded build; a rebuild swaps it as a whole, so keep one reference for the whole of a request."""
+        return self._build
+
+    @property
     def manifest(self) -> dict:
-        return self._state.index.manifest
+        return self._build.index.manifest
 
     def reload_if_changed(self) -> bool:
         """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere)."""
@@ -157,12 +122,12 @@ class KnowledgeBase:
             on_disk = read_manifest(self.index_dir).get("build_id")
         except Exception:
             return False  # a broken or missing manifest never replaces a good index in memory
-        if on_disk == self._state.index.build_id:
+        if on_disk == self._build.index.build_id:
             return False
         with self._reload_lock:
-            if read_manifest(self.index_dir).get("build_id") == self._state.index.build_id:
+            if read_manifest(self.index_dir).get("build_id") == self._build.index.build_id:
                 return False
-            self._state = _State.of(self._load())
+            self._build = LoadedBuild.of(self._load())
             return True
 
     # -- search ------------------------------------------------------------------------------------------
@@ -183,11 +148,11 @@ class KnowledgeBase:
     def weights(self) -> Weights:
         return Weights.of(self.settings)
 
-    def signals(self, query: str, state: _State | None = None, query_vector: np.ndarray | None = None) -> Signals:
+    def signals(self, query: str, state: LoadedBuild | None = None, query_vector: np.ndarray | None = None) -> Signals:
         """What the query says about every chunk: dense, best lines, BM25, services named or described."""
         from kb.catalogue import get_catalogue
 
-        state = state or self._state
+        state = state or self._build
         index = state.index
         size = len(index.chunks)
         if query_vector is None:
@@ -239,7 +204,7 @@ class KnowledgeBase:
             vocabulary=frozenset(word_set(vocabulary)),
         )
 
-    def focus(self, query: str, signals: Signals, state: _State) -> Focus | None:
+    def focus(self, query: str, signals: Signals, state: LoadedBuild) -> Focus | None:
         """The query stripped of its service's name and description, when the service guess is sure."""
         guess = signals.guess
         if guess is None or not guess.confident(self.weights()):
@@ -251,7 +216,7 @@ class KnowledgeBase:
         return Focus(focused, vector, self.signals(focused, state, vector))
 
     def scores(
-        self, signals: Signals, focused: Signals | None, state: _State, weights: Weights | None = None
+        self, signals: Signals, focused: Signals | None, state: LoadedBuild, weights: Weights | None = None
     ) -> np.ndarray:
         """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query, and link
         lists set below passages that say things."""
@@ -269,12 +234,12 @@ class KnowledgeBase:
         if mode not in MODES:
             raise BadQuery(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
         allowed = self.service_filter(service)
-        state = self._state
+        state = self._build
         ranked, _ = self._rank(query, k, allowed, mode, state)
         return SearchResult(query=query, results=self._hits(ranked, state))
 
     @staticmethod
-    def _hits(ranked: list[tuple[int, float]], state: _State) -> list[Hit]:
+    def _hits(ranked: list[tuple[int, float]], state: LoadedBuild) -> list[Hit]:
         return [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
 
     def _rank(
@@ -283,7 +248,7 @@ class KnowledgeBase:
         k: int,
         allowed: set[str] | None,
         mode: Mode,
-        state: _State,
+        state: LoadedBuild,
         query_vector: np.ndarray | None = None,
     ) -> tuple[list[tuple[int, float]], Focus | None]:
         """The k best chunks with their scores, and the focused query when one was used."""
@@ -317,7 +282,7 @@ class KnowledgeBase:
         question = clean_query(question, self.settings.max_query_chars)
         k = self._check_k(k)
         allowed = self.service_filter(service)
-        state = self._state
+        state = self._build
         query_vector = self.encode_query(question)
         ranked, focus = self._rank(question, k, allowed, "hybrid", state, query_vector)
         hits = self._hits(ranked, state)
@@ -368,7 +333,7 @@ class KnowledgeBase:
         return self.write_answer(answer) if generate else answer
 
     def _stated_elsewhere(
-        self, lead: extract.Candidate, question: str, query_vector: np.ndarray, state: _State
+        self, lead: extract.Candidate, question: str, query_vector: np.ndarray, state: LoadedBuild
     ) -> list[extract.Candidate]:
         """Sentences anywhere in the notes that state a figure of the kind asked about the lead's subject, as close
         to the question as the lead: where another file may disagree with it, though retrieval did not bring it."""
@@ -384,7 +349,7 @@ class KnowledgeBase:
         ]
 
     @staticmethod
-    def _line_similarity(state: _State):
+    def _line_similarity(state: LoadedBuild):
         """Cosine of two candidates' lines (0 when either has no vector of its own)."""
         rows = segment_index(state)
 
@@ -429,7 +394,7 @@ class KnowledgeBase:
         from kb.catalogue import get_catalogue
 
         counts: dict[str, int] = {}
-        for stored in self._state.index.chunks:
+        for stored in self._build.index.chunks:
             for service_id in stored.chunk.service:
                 counts[service_id] = counts.get(service_id, 0) + 1
         catalogue = get_catalogue()
@@ -446,7 +411,7 @@ class KnowledgeBase:
         from kb.catalogue import get_catalogue
 
         entry = get_catalogue().resolve(service)
-        chunks = [c.chunk for c in self._state.index.chunks if entry.id in c.chunk.service]
+        chunks = [c.chunk for c in self._build.index.chunks if entry.id in c.chunk.service]
         chunks.sort(key=lambda c: (c.file, c.start_line))
         info = ServiceInfo(
             id=entry.id,
@@ -458,16 +423,16 @@ class KnowledgeBase:
         )
         return info, chunks
 
-    def chunk(self, chunk_id: str, state: _State | None = None) -> Chunk:
+    def chunk(self, chunk_id: str, state: LoadedBuild | None = None) -> Chunk:
         """The chunk with this id, or NotFound."""
-        state = state or self._state
+        state = state or self._build
         if chunk_id not in state.by_id:
             raise NotFound(f"No passage with id {chunk_id!r} in the current index.")
         return state.chunk(state.by_id[chunk_id])
 
-    def file_lines(self, file_name: str, state: _State | None = None) -> list[str]:
+    def file_lines(self, file_name: str, state: LoadedBuild | None = None) -> list[str]:
         """The lines of an indexed note file (only files the manifest lists can be read)."""
-        manifest = (state or self._state).index.manifest
+        manifest = (state or self._build).index.manifest
         if file_name not in manifest.get("files", {}):
             raise NotFound(f"No note file {file_name!r} in the current index.")
         notes_dir = Path(manifest.get("notes_dir") or self.settings.notes_dir)
@@ -480,7 +445,7 @@ class KnowledgeBase:
         """One passage with `context` lines of its file before and after it."""
         if not 0 <= context <= 50:
             raise BadQuery(f"context must be between 0 and 50 lines, got {context}.")
-        state = self._state  # one build for both reads, even if a rebuild swaps in between
+        state = self._build  # one build for both reads, even if a rebuild swaps in between
         chunk = self.chunk(chunk_id, state)
         lines = self.file_lines(chunk.file, state)
         before_start = max(1, chunk.start_line - context)
