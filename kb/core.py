@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -20,22 +18,7 @@ from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedBuild, LoadedIndex, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
 from kb.query_batcher import QueryBatcher
-from kb.retrieval import (
-    ServiceGuess,
-    Signals,
-    Weights,
-    apply_focus,
-    combine,
-    demote,
-    diversify,
-    focus_query,
-    word_set,
-)
-
-Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
-_CANDIDATES = 60
-_LINE_CANDIDATES = 400
+from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
 
 
 def clean_query(query: str, max_chars: int) -> str:
@@ -55,15 +38,6 @@ def clean_query(query: str, max_chars: int) -> str:
     return cleaned
 
 
-@dataclass(frozen=True)
-class Focus:
-    """The question as asked of the one service it is surely about (see kb.retrieval.focus_query)."""
-
-    query: str
-    vector: np.ndarray
-    signals: Signals
-
-
 class KnowledgeBase:
     """A loaded index and model: search, ask, compare, services, passages."""
 
@@ -72,7 +46,8 @@ class KnowledgeBase:
         self.index_dir = Path(self.settings.index_dir)
         self._embedder = embedder
         self._reload_lock = threading.Lock()
-        self._service_vectors: tuple[list[str], np.ndarray] | None = None
+        # The catalogue's descriptions embedded once per process, not per build: they do not come from the notes.
+        self._descriptions = ServiceDescriptions(lambda texts: self.embedder.encode(texts))
         self._query_batcher: QueryBatcher | None = None
         self._build = LoadedBuild.of(self._load())
 
@@ -145,87 +120,11 @@ class KnowledgeBase:
         catalogue = get_catalogue()
         return set(catalogue.family(catalogue.resolve(service).id))
 
-    def weights(self) -> Weights:
-        return Weights.of(self.settings)
-
-    def signals(self, query: str, state: LoadedBuild | None = None, query_vector: np.ndarray | None = None) -> Signals:
-        """What the query says about every chunk: dense, best lines, BM25, services named or described."""
+    def retriever(self, build: LoadedBuild | None = None) -> Retriever:
+        """The ranking pipeline over a build (the loaded one by default), with the settings' weights."""
         from kb.catalogue import get_catalogue
 
-        state = state or self._build
-        index = state.index
-        size = len(index.chunks)
-        if query_vector is None:
-            query_vector = self.encode_query(query)
-        # Every chunk's score is needed for fusion: one matrix product over the stored vectors beats a FAISS
-        # search asked for all of them (which sorts them all); FAISS finds the best lines below.
-        dense = state.chunk_matrix @ query_vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
-        line_chunk = np.zeros(0, dtype=np.int32)
-        line_scores = np.zeros(0, dtype=np.float32)
-        if index.line_vectors.ntotal:
-            line_found, line_rows = index.line_vectors.search(query_vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
-            line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
-        catalogue = get_catalogue()
-        named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}
-        guess = self._guess_service(query_vector)
-        return Signals(
-            dense=dense,
-            line_chunk=line_chunk,
-            line_scores=line_scores,
-            lexical=index.lexical.scores(query),
-            named=named,
-            described={s: guess.similarity for s in guess.kin} if guess and self.settings.describe_boost else {},
-            guess=guess,
-        )
-
-    def _guess_service(self, query_vector: np.ndarray) -> ServiceGuess | None:
-        """The service whose catalogue description the query is closest to (named or only described)."""
-        from kb.catalogue import get_catalogue
-
-        if self.settings.describe_boost == 0 and self.settings.focus_boost == 0:
-            return None
-        catalogue = get_catalogue()
-        if self._service_vectors is None:
-            ids = list(catalogue.services)
-            texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
-            self._service_vectors = (ids, self.embedder.encode(texts))
-        ids, vectors = self._service_vectors
-        sims = vectors @ query_vector.reshape(-1)
-        order = np.argsort(-sims)
-        service = catalogue.get(ids[int(order[0])])
-        kin = frozenset(catalogue.family(service.id)) | ({service.parent} if service.parent else frozenset())
-        runner_up = next((float(sims[i]) for i in order[1:] if ids[int(i)] not in kin), 0.0)
-        vocabulary = f"{service.name} {service.full_name} {service.description} aws amazon aws's amazon's"
-        return ServiceGuess(
-            service=service.id,
-            kin=kin,
-            similarity=float(sims[order[0]]),
-            margin=float(sims[order[0]]) - runner_up,
-            vocabulary=frozenset(word_set(vocabulary)),
-        )
-
-    def focus(self, query: str, signals: Signals, state: LoadedBuild) -> Focus | None:
-        """The query stripped of its service's name and description, when the service guess is sure."""
-        guess = signals.guess
-        if guess is None or not guess.confident(self.weights()):
-            return None
-        focused = focus_query(query, guess.vocabulary)
-        if not focused or focused == query:
-            return None
-        vector = self.encode_query(focused)
-        return Focus(focused, vector, self.signals(focused, state, vector))
-
-    def scores(
-        self, signals: Signals, focused: Signals | None, state: LoadedBuild, weights: Weights | None = None
-    ) -> np.ndarray:
-        """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query, and link
-        lists set below passages that say things."""
-        weights = weights or self.weights()
-        scores = combine(signals, state.chunk_services, weights)
-        if focused is not None and signals.guess is not None and signals.guess.confident(weights):
-            in_service = state.chunk_services.mask(signals.guess.kin)
-            scores = apply_focus(scores, combine(focused, state.chunk_services, weights), in_service, weights)
-        return demote(scores, state.link_lists, weights.link_list_penalty)
+        return Retriever(build or self._build, self.encode_query, get_catalogue(), Weights.of(self.settings), self._descriptions)
 
     def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
         """The k passages that best answer the query, diverse, each cited to its exact lines."""
@@ -234,41 +133,13 @@ class KnowledgeBase:
         if mode not in MODES:
             raise BadQuery(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
         allowed = self.service_filter(service)
-        state = self._build
-        ranked, _ = self._rank(query, k, allowed, mode, state)
-        return SearchResult(query=query, results=self._hits(ranked, state))
+        build = self._build
+        ranking = self.retriever(build).rank(query, k, mode=mode, allowed=allowed)
+        return SearchResult(query=query, results=self._hits(ranking.ranked, build))
 
     @staticmethod
     def _hits(ranked: list[tuple[int, float]], state: LoadedBuild) -> list[Hit]:
         return [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
-
-    def _rank(
-        self,
-        query: str,
-        k: int,
-        allowed: set[str] | None,
-        mode: Mode,
-        state: LoadedBuild,
-        query_vector: np.ndarray | None = None,
-    ) -> tuple[list[tuple[int, float]], Focus | None]:
-        """The k best chunks with their scores, and the focused query when one was used."""
-        focus = None
-        if not state.index.chunks:
-            return [], None
-        if mode == "bm25":
-            scores = state.index.lexical.scores(query)
-        else:
-            signals = self.signals(query, state, query_vector)
-            if mode == "dense":
-                scores = combine(signals, state.chunk_services, self.weights(), mode)
-            else:
-                focus = self.focus(query, signals, state)
-                scores = self.scores(signals, focus.signals if focus else None, state)
-        if allowed is not None:
-            scores = np.where(state.chunk_services.mask(allowed), scores, -np.inf)
-        order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
-        kept = diversify(order, state.word_sets, k)
-        return [(i, float(scores[i])) for i in kept], focus
 
     # -- answers ------------------------------------------------------------------------------------------
     def ask(self, question: str, k: int = 5, service: str | None = None, *, generate: bool = True) -> Answer:
@@ -284,7 +155,8 @@ class KnowledgeBase:
         allowed = self.service_filter(service)
         state = self._build
         query_vector = self.encode_query(question)
-        ranked, focus = self._rank(question, k, allowed, "hybrid", state, query_vector)
+        ranking = self.retriever(state).rank(question, k, allowed=allowed, vector=query_vector)
+        ranked, focus = ranking.ranked, ranking.focus
         hits = self._hits(ranked, state)
         catalogue = get_catalogue()
         uncovered = uncovered_names(question, state.vocabulary, lambda name: catalogue.find_in_heading(name) != [])
