@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -17,25 +16,9 @@ from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedBuild, LoadedIndex, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
 from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
-
-
-def clean_query(query: str, max_chars: int) -> str:
-    """The query with control and zero-width characters removed; BadQuery when empty or too long."""
-    if not isinstance(query, str):
-        raise BadQuery("The query must be text.")
-    if len(query) > max_chars:
-        raise BadQuery(f"The query is {len(query)} characters long; the limit is {max_chars}.")
-    cleaned = "".join(
-        " " if ch in "\t\n\r" else ch
-        for ch in query
-        if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"} or ch in "\t\n\r"
-    )
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        raise BadQuery("The query is empty: type a question or some keywords.")
-    return cleaned
 
 
 class KnowledgeBase:
