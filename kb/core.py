@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from kb import answer as extract
+from kb.catalogue import Service, get_catalogue
 from kb.config import Settings, get_settings
 from kb.coverage import identifier_mismatch, uncovered_names
 from kb.difference import try_difference
@@ -19,6 +20,14 @@ from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, Searc
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
 from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
+
+
+def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
+    """A catalogue entry as /services lists it, with how many chunks of the loaded build it tags."""
+    return ServiceInfo(
+        id=entry.id, name=entry.name, full_name=entry.full_name, aliases=entry.aliases, category=entry.category,
+        chunk_count=chunk_count,
+    )
 
 
 class KnowledgeBase:
@@ -98,15 +107,11 @@ class KnowledgeBase:
         """The ids a `service=` parameter admits (the service and its variants), or None for no filter."""
         if not service:
             return None
-        from kb.catalogue import get_catalogue
-
         catalogue = get_catalogue()
         return set(catalogue.family(catalogue.resolve(service).id))
 
     def retriever(self, build: LoadedBuild | None = None) -> Retriever:
         """The ranking pipeline over a build (the loaded one by default), with the settings' weights."""
-        from kb.catalogue import get_catalogue
-
         return Retriever(build or self._build, self.encode_query, get_catalogue(), Weights.of(self.settings), self._descriptions)
 
     def search(self, query: str, k: int | None = None, service: str | None = None, mode: Mode = "hybrid") -> SearchResult:
@@ -246,37 +251,19 @@ class KnowledgeBase:
     # -- browsing ----------------------------------------------------------------------------------------
     def services(self) -> list[ServiceInfo]:
         """Catalogue entries that the notes mention, with how many chunks each has."""
-        from kb.catalogue import get_catalogue
-
         counts: dict[str, int] = {}
         for stored in self._build.index.chunks:
             for service_id in stored.chunk.service:
                 counts[service_id] = counts.get(service_id, 0) + 1
         catalogue = get_catalogue()
-        return [
-            ServiceInfo(
-                id=s.id, name=s.name, full_name=s.full_name, aliases=s.aliases, category=s.category, chunk_count=counts[s.id]
-            )
-            for s in catalogue.services.values()
-            if counts.get(s.id)
-        ]
+        return [_service_info(s, counts[s.id]) for s in catalogue.services.values() if counts.get(s.id)]
 
     def service_passages(self, service: str) -> tuple[ServiceInfo, list[Chunk]]:
         """A service and its passages in file and line order."""
-        from kb.catalogue import get_catalogue
-
         entry = get_catalogue().resolve(service)
         chunks = [c.chunk for c in self._build.index.chunks if entry.id in c.chunk.service]
         chunks.sort(key=lambda c: (c.file, c.start_line))
-        info = ServiceInfo(
-            id=entry.id,
-            name=entry.name,
-            full_name=entry.full_name,
-            aliases=entry.aliases,
-            category=entry.category,
-            chunk_count=len(chunks),
-        )
-        return info, chunks
+        return _service_info(entry, len(chunks)), chunks
 
     def chunk(self, chunk_id: str, state: LoadedBuild | None = None) -> Chunk:
         """The chunk with this id, or NotFound."""
