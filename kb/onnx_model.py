@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embedder import model_modules
+from kb.model_folder import model_modules
 from kb.errors import KBError
 
 log = logging.getLogger(__name__)

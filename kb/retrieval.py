@@ -1,14 +1,25 @@
-"""Retrieval steps as pure functions over score arrays: fusion, small-to-big, service boost, focus, diversity."""
+"""Retrieval: the steps as pure functions over score arrays (fusion, small-to-big, service boost, focus, diversity),
+and the Retriever that strings them into one ranking of a loaded build's chunks for a query."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from kb.catalogue import Catalogue
+    from kb.config import Settings
+    from kb.index import LoadedBuild
+
 _WORD = re.compile(r"[a-z0-9]+")
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+_CANDIDATES = 60
+_LINE_CANDIDATES = 400
 
 
 def minmax(scores: np.ndarray) -> np.ndarray:
@@ -113,22 +124,26 @@ class Signals:
 
 @dataclass(frozen=True)
 class Weights:
-    """How signals are mixed; the product's values are the Settings fields of the same names (Weights.of)."""
+    """How signals are mixed: the Settings fields of the same names, read by `Weights.of`.
 
-    dense_weight: float = 0.7
-    line_weight: float = 0.5
-    service_boost: float = 0.05
-    describe_boost: float = 0.0
-    describe_floor: float = 0.5
-    focus_floor: float = 0.5
-    focus_margin: float = 0.03
-    focus_boost: float = 0.0
-    focus_mix: float = 0.5
-    link_list_penalty: float = 0.0
+    No defaults of its own: the product's values are the Settings defaults, and a test or a bench that wants
+    others builds a Settings with them, so no caller ranks with values the product never uses.
+    """
+
+    dense_weight: float
+    line_weight: float
+    service_boost: float
+    describe_boost: float
+    describe_floor: float
+    focus_floor: float
+    focus_margin: float
+    focus_boost: float
+    focus_mix: float
+    link_list_penalty: float
 
     @classmethod
-    def of(cls, settings: object) -> "Weights":
-        """The weights a settings object holds (any object with attributes of these names)."""
+    def of(cls, settings: Settings) -> "Weights":
+        """The weights these settings hold."""
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
@@ -205,3 +220,163 @@ def combine(signals: Signals, chunk_services: ServiceIndex, weights: Weights, mo
     scores = fuse_weighted(dense, signals.lexical, weights.dense_weight)
     scores = boost_services(scores, chunk_services, signals.named, weights.service_boost)
     return scores + described_bonus(chunk_services, signals.described, weights.describe_boost, weights.describe_floor)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The question as asked of the one service it is surely about (see focus_query)."""
+
+    query: str
+    vector: np.ndarray
+    signals: Signals
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The best chunks for a query, best first, as (position in the build, score), and the focused query if used."""
+
+    ranked: list[tuple[int, float]]
+    focus: Focus | None = None
+
+
+class ServiceDescriptions:
+    """The catalogue's service descriptions, embedded on first use and kept: which service a query is closest to."""
+
+    def __init__(self, encode_texts: Callable[[list[str]], np.ndarray]) -> None:
+        self._encode_texts = encode_texts
+        self._vectors: tuple[list[str], np.ndarray] | None = None
+
+    def guess(self, query_vector: np.ndarray, catalogue: Catalogue) -> ServiceGuess:
+        """The service whose catalogue description the query is closest to (named or only described)."""
+        if self._vectors is None:
+            ids = list(catalogue.services)
+            texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
+            self._vectors = (ids, self._encode_texts(texts))
+        ids, vectors = self._vectors
+        sims = vectors @ query_vector.reshape(-1)
+        order = np.argsort(-sims)
+        service = catalogue.get(ids[int(order[0])])
+        kin = frozenset(catalogue.family(service.id)) | ({service.parent} if service.parent else frozenset())
+        runner_up = next((float(sims[i]) for i in order[1:] if ids[int(i)] not in kin), 0.0)
+        vocabulary = f"{service.name} {service.full_name} {service.description} aws amazon aws's amazon's"
+        return ServiceGuess(
+            service=service.id,
+            kin=kin,
+            similarity=float(sims[order[0]]),
+            margin=float(sims[order[0]]) - runner_up,
+            vocabulary=frozenset(word_set(vocabulary)),
+        )
+
+
+class Retriever:
+    """Ranks the chunks of one loaded build for a query: signals -> fused scores -> focus -> demote -> filter ->
+    top candidates -> diversify.
+
+    `encode` maps one query to its (1, dimension) vector; `descriptions` guesses the service a query is about
+    (None: no guess, so no description boost and no focus).
+    """
+
+    def __init__(
+        self,
+        build: LoadedBuild,
+        encode: Callable[[str], np.ndarray],
+        catalogue: Catalogue,
+        weights: Weights,
+        descriptions: ServiceDescriptions | None = None,
+    ) -> None:
+        self.build = build
+        self.encode = encode
+        self.catalogue = catalogue
+        self.weights = weights
+        self.descriptions = descriptions
+
+    def signals(self, query: str, vector: np.ndarray | None = None) -> Signals:
+        """What the query says about every chunk: dense, best lines, BM25, services named or described."""
+        index = self.build.index
+        size = len(index.chunks)
+        if vector is None:
+            vector = self.encode(query)
+        # Every chunk's score is needed for fusion: one matrix product over the stored vectors beats a FAISS
+        # search asked for all of them (which sorts them all); FAISS finds the best lines below.
+        dense = self.build.chunk_matrix @ vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
+        line_chunk = np.zeros(0, dtype=np.int32)
+        line_scores = np.zeros(0, dtype=np.float32)
+        if index.line_vectors.ntotal:
+            line_found, line_rows = index.line_vectors.search(vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
+            line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
+        catalogue = self.catalogue
+        named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}
+        guess = self.guess_service(vector)
+        return Signals(
+            dense=dense,
+            line_chunk=line_chunk,
+            line_scores=line_scores,
+            lexical=index.lexical.scores(query),
+            named=named,
+            described={s: guess.similarity for s in guess.kin} if guess and self.weights.describe_boost else {},
+            guess=guess,
+        )
+
+    def guess_service(self, vector: np.ndarray) -> ServiceGuess | None:
+        """The service the query is closest to by description; None when neither boost would use it."""
+        if self.descriptions is None or (self.weights.describe_boost == 0 and self.weights.focus_boost == 0):
+            return None
+        return self.descriptions.guess(vector, self.catalogue)
+
+    def focus(self, query: str, signals: Signals) -> Focus | None:
+        """The query stripped of its service's name and description, when the service guess is sure."""
+        guess = signals.guess
+        if guess is None or not guess.confident(self.weights):
+            return None
+        return self.focused(query, guess)
+
+    def focused(self, query: str, guess: ServiceGuess) -> Focus | None:
+        """The query stripped of the guessed service's words, with its signals; None when nothing or all is left."""
+        focused = focus_query(query, guess.vocabulary)
+        if not focused or focused == query:
+            return None
+        vector = self.encode(focused)
+        return Focus(focused, vector, self.signals(focused, vector))
+
+    def scores(self, signals: Signals, focused: Signals | None) -> np.ndarray:
+        """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query, and link
+        lists set below passages that say things."""
+        weights, chunk_services = self.weights, self.build.chunk_services
+        scores = combine(signals, chunk_services, weights)
+        if focused is not None and signals.guess is not None and signals.guess.confident(weights):
+            in_service = chunk_services.mask(signals.guess.kin)
+            scores = apply_focus(scores, combine(focused, chunk_services, weights), in_service, weights)
+        return demote(scores, self.build.link_lists, weights.link_list_penalty)
+
+    def top(self, scores: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[int, float]]:
+        """The k best chunks by score among the allowed services' (all when None), near copies dropped."""
+        if allowed is not None:
+            scores = np.where(self.build.chunk_services.mask(allowed), scores, -np.inf)
+        # Diversity drops near copies, so it picks from more candidates than it keeps.
+        order = [int(i) for i in np.argsort(-scores, kind="stable")[: max(_CANDIDATES, k * 3)] if np.isfinite(scores[i])]
+        kept = diversify(order, self.build.word_sets, k)
+        return [(i, float(scores[i])) for i in kept]
+
+    def rank(
+        self,
+        query: str,
+        k: int,
+        *,
+        mode: Mode = "hybrid",
+        allowed: set[str] | None = None,
+        vector: np.ndarray | None = None,
+    ) -> Ranking:
+        """The k best chunks for the query (`vector`: its vector when the caller already has it)."""
+        if not self.build.index.chunks:
+            return Ranking([], None)
+        focus = None
+        if mode == "bm25":
+            scores = self.build.index.lexical.scores(query)
+        else:
+            signals = self.signals(query, vector)
+            if mode == "dense":
+                scores = combine(signals, self.build.chunk_services, self.weights, mode)
+            else:
+                focus = self.focus(query, signals)
+                scores = self.scores(signals, focus.signals if focus else None)
+        return Ranking(self.top(scores, k, allowed), focus)

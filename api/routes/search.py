@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
 from api.schemas import SQS_QUESTION
-from kb.core import Mode
+from kb.retrieval import Mode
 from kb.models import SearchResult
 
 router = APIRouter(tags=["search"])

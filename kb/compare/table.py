@@ -209,7 +209,7 @@ def _label_vectors(kb: "KnowledgeBase", index: SegmentIndex) -> None:
 def warm_up(kb: "KnowledgeBase") -> None:
     """Build the segments of the loaded index and embed every known aspect now (a few seconds on a CPU), so that
     the first comparison a server answers is as fast as the next ones."""
-    _label_vectors(kb, segment_index(kb._state))
+    _label_vectors(kb, segment_index(kb.build))
     _query_vectors(kb, [ASPECTS["model"].query])
 
 
@@ -221,7 +221,7 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
     aspect_names = _aspect_names(aspects, resolved, catalogue)
     aspect_defs = [resolve_aspect(a) for a in aspect_names]
     literals = [free_aspect(a) if d.name.lower() != a.lower() else None for a, d in zip(aspect_names, aspect_defs)]
-    state = kb._state
+    state = kb.build
     index = segment_index(state)
     _label_vectors(kb, index)
     compared = tuple(s.id for s in resolved)

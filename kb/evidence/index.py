@@ -19,7 +19,7 @@ from kb.evidence.sentences import NoteLine, Segment, segment_file, table_blocks
 from kb.index import all_vectors
 
 if TYPE_CHECKING:
-    from kb.core import _State
+    from kb.index import LoadedBuild
 
 
 @dataclass
@@ -40,7 +40,7 @@ class SegmentIndex:
 _CACHE_LOCK = threading.Lock()
 
 
-def _note_lines(state: _State) -> dict[str, list[NoteLine]]:
+def _note_lines(state: LoadedBuild) -> dict[str, list[NoteLine]]:
     index = state.index
     rows: dict[tuple[str, int], int] = {}
     for row, (chunk_index, number) in enumerate(zip(index.line_chunk.tolist(), index.line_numbers.tolist())):
@@ -57,7 +57,7 @@ def _note_lines(state: _State) -> dict[str, list[NoteLine]]:
     return by_file
 
 
-def segment_index(state: _State) -> SegmentIndex:
+def segment_index(state: LoadedBuild) -> SegmentIndex:
     """The build's segments, cut on first use and kept in the build's derived data (one cut however many threads ask).
 
     The cut is also saved in the build's folder, so the next process on the same build (a `kb ask` from the shell)
@@ -82,7 +82,7 @@ def segment_index(state: _State) -> SegmentIndex:
 _Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
 
 
-def _cut(state: _State) -> _Cut:
+def _cut(state: LoadedBuild) -> _Cut:
     catalogue = get_catalogue()
     segments: list[Segment] = []
     table_headers: dict[tuple[str, int], tuple[int, str]] = {}
@@ -127,7 +127,7 @@ def _write_cut(path: Path, parts: _Cut) -> None:
         partial.unlink(missing_ok=True)  # a read-only index: the next process cuts again
 
 
-def sentence_subjects(state: _State) -> dict[tuple[str, int], list[Segment]]:
+def sentence_subjects(state: LoadedBuild) -> dict[tuple[str, int], list[Segment]]:
     """(file, line) -> the segments of that line, for asking what a quoted sentence is about."""
     with _CACHE_LOCK:
         cached = state.derived.get("segments_by_line")

@@ -151,7 +151,7 @@ def run_cli(*args: str):
 @pytest.fixture
 def small_vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     monkeypatch.setattr("kb.embedder.get_embedder", lambda settings: HashingEmbedder())
-    monkeypatch.setattr("kb.embedder.resolve_model", lambda model: ("hashing-test-embedder", None))
+    monkeypatch.setattr("kb.model_folder.resolve_model", lambda model: ("hashing-test-embedder", None))
     notes = tmp_path / "notes"
     for name, data in {
         "a.md": b"# SQS\n\nSQS keeps messages 4 days.\n",
@@ -218,7 +218,7 @@ def test_a_passage_keeps_its_id_across_an_edit_above_it(tmp_path: Path) -> None:
     from kb.core import KnowledgeBase
 
     kb = KnowledgeBase(Settings(notes_dir=notes, index_dir=tmp_path / "index"), embedder=HashingEmbedder())
-    before = next(c.chunk for c in kb._state.index.chunks if "Gateway endpoints" in c.chunk.text)
+    before = next(c.chunk for c in kb.build.index.chunks if "Gateway endpoints" in c.chunk.text)
     (notes / "topics.md").write_text("# Added\n\nTwo new lines above.\n\n" + body)
     build_index(notes, tmp_path / "index", HashingEmbedder())
     kb.reload_if_changed()

@@ -8,8 +8,9 @@ import pytest
 
 from ingest.build import build_index
 from kb.config import Settings
-from kb.core import KnowledgeBase, clean_query
+from kb.core import KnowledgeBase
 from kb.errors import BadQuery, IndexCorrupt, IndexNotBuilt, NotFound, UnknownService
+from kb.query import clean_query
 from kb.testing import HashingEmbedder
 
 NOTES = {

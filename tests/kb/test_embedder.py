@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from kb.embedder import QueryBatcher
+from kb.query_batcher import QueryBatcher
 from kb.testing import HashingEmbedder
 
 

@@ -18,7 +18,7 @@ def line(name: str, number: int) -> str:
 def test_a_line_under_a_plain_text_label_is_about_the_labelled_service(real_kb):
     # aws-saa-notes.txt 2536-2554: a "Kinesis Data Streams" list, then a "Kinesis Data Firehose" list, both under the
     # Firehose toggle (2524); "Supports replay capability" (2543) belongs to Data Streams.
-    by_line = {(s.file, s.line): s for s in segment_index(real_kb._state).segments}
+    by_line = {(s.file, s.line): s for s in segment_index(real_kb.build).segments}
     assert by_line[("aws-saa-notes.txt", 2543)].subject == ("kinesis-data-streams",)
     assert by_line[("aws-saa-notes.txt", 2554)].subject == ("kinesis-data-firehose",)
 

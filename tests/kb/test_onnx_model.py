@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kb.config import Settings
-from kb.embedder import SentenceTransformerEmbedder, packaged_model_path
+from kb.embedder import SentenceTransformerEmbedder
+from kb.model_folder import packaged_model_path
 from kb.onnx_model import cache_key, can_export, load_encoder
 
 TEXTS = [

@@ -51,9 +51,10 @@ def test_heldout_recall_and_mrr_stay_above_their_floors(real_kb, figures, name):
 def test_a_described_service_is_found_and_its_fact_ranked_by_what_is_asked(real_kb):
     # Not a dev question: SQS is only described, and the fact asked (retention) is one line among many of SQS.
     question = "At most how many days will Amazon's fully managed message queue hold on to a message nobody has read?"
-    signals = real_kb.signals(question, real_kb._state)
+    retriever = real_kb.retriever()
+    signals = retriever.signals(question)
     assert signals.guess is not None and signals.guess.service == "sqs"
-    assert signals.guess.confident(real_kb.weights())
+    assert signals.guess.confident(retriever.weights)
     top = real_kb.search(question, k=5).results
     assert any("14 days" in hit.text and "sqs" in hit.service for hit in top)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kb.config import Settings
 from kb.retrieval import (
     ServiceGuess,
     ServiceIndex,
@@ -79,9 +80,9 @@ def test_combine_modes():
         described={},
     )
     services = ServiceIndex([[], []])
-    assert np.argmax(combine(signals, services, Weights(), "dense")) == 0
-    assert np.argmax(combine(signals, services, Weights(), "bm25")) == 1
-    assert np.argmax(combine(signals, services, Weights(dense_weight=0.9), "hybrid")) == 0
+    assert np.argmax(combine(signals, services, Weights.of(Settings()), "dense")) == 0
+    assert np.argmax(combine(signals, services, Weights.of(Settings()), "bm25")) == 1
+    assert np.argmax(combine(signals, services, Weights.of(Settings(dense_weight=0.9)), "hybrid")) == 0
 
 
 def _guess(similarity: float, margin: float) -> ServiceGuess:
@@ -97,18 +98,18 @@ def test_focus_query_drops_the_words_that_only_name_or_describe_the_service():
 
 
 def test_a_guess_is_only_used_when_sure_and_turned_on():
-    weights = Weights(focus_floor=0.5, focus_margin=0.06, focus_boost=0.2)
+    weights = Weights.of(Settings(focus_floor=0.5, focus_margin=0.06, focus_boost=0.2))
     assert _guess(0.6, 0.1).confident(weights)
     assert not _guess(0.45, 0.1).confident(weights)  # not close enough to any description
     assert not _guess(0.6, 0.02).confident(weights)  # another service is about as close
-    assert not _guess(0.9, 0.5).confident(Weights(focus_boost=0.0))
+    assert not _guess(0.9, 0.5).confident(Weights.of(Settings(focus_boost=0.0)))
 
 
 def test_focus_lifts_only_the_guessed_service_and_never_lowers_a_chunk():
     scores = np.array([0.9, 0.5, 0.4, 0.3], dtype=np.float32)
     focused = np.array([0.1, 0.2, 0.9, 0.8], dtype=np.float32)
     in_service = np.array([False, True, True, False])
-    out = apply_focus(scores, focused, in_service, Weights(focus_boost=0.2, focus_mix=0.5))
+    out = apply_focus(scores, focused, in_service, Weights.of(Settings(focus_boost=0.2, focus_mix=0.5)))
     assert out[0] == pytest.approx(0.9) and out[3] == pytest.approx(0.3)  # other services untouched
     assert out[1] == pytest.approx(0.55)  # 0.5 * 0.2 + 0.5 * 0.5 + 0.2
     assert out[2] == pytest.approx(0.85)  # the focused question ranks it first within the service
