@@ -378,6 +378,19 @@ def _segment_for(quote: str, segments: list[Segment]) -> Segment | None:
     return segments[0] if segments else None
 
 
+_JOINING_WORDS = frozenset({"vs", "versus", "and", "or", "the", "a", "an", "of", "aws", "amazon"})
+
+
+def _only_names(segment: Segment, catalogue: Catalogue) -> bool:
+    """True for a title that only names services ("Kinesis Data Firehose", "Security Group vs NACL")."""
+    if catalogue.id_for(segment.quote.strip(" :*")) is not None:
+        return True
+    names = {w for i in segment.named if i in catalogue.services for n in catalogue.services[i].lookup_names()
+             for w in re.findall(r"\w+", n.lower())}
+    words = re.findall(r"\w+", segment.quote.lower())
+    return bool(names) and all(w in names or w in _JOINING_WORDS or w.rstrip("s") in names for w in words)
+
+
 def weigh_evidence(
     candidates: list[Candidate],
     segments_by_line: dict[tuple[str, int], list[Segment]],
@@ -393,8 +406,8 @@ def weigh_evidence(
         c.segment = segment = _segment_for(c.quote, segments_by_line.get((c.hit.file, c.line), []))
         if segment is None:
             continue
-        if segment.kind == "heading" or catalogue.id_for(segment.quote.strip(" :*")) is not None:
-            c.score -= SAYS_LITTLE_PENALTY  # "Kinesis Data Firehose" names what follows; it states nothing
+        if segment.kind == "heading" or _only_names(segment, catalogue):
+            c.score -= SAYS_LITTLE_PENALTY  # "Kinesis Data Firehose", "Security Group vs NACL" name; they state nothing
         if not kin:
             continue
         about = _about(c)

@@ -175,7 +175,7 @@ class KnowledgeBase:
         if uncovered:
             return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
         difference = try_difference(question, catalogue, self.compare, hits)
-        if difference is not None:
+        if difference is not None and not difference.abstained:
             return difference
         dense_by_line: dict[tuple[str, int, int], float] = {}
         best_line = 0.0
@@ -214,6 +214,8 @@ class KnowledgeBase:
             chosen = extract.lead_with(disagreement[1], chosen)
             hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]
         answer = extract.compose(question, chosen, hits, disagreement[0] if disagreement else None)
+        if difference is not None:
+            answer.comparison = difference.comparison  # the table the notes give, beside the answer they state
         return self.write_answer(answer) if generate else answer
 
     def _stated_elsewhere(

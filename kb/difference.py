@@ -32,6 +32,8 @@ _PATTERNS = [
 # "SQS or SNS?" alone is a difference question; "A or B for ..." must name two catalogue services to count.
 MAX_ASPECT_LINES = 6
 CITATIONS_PER_SIDE = 1
+# Fewer aspects than this stated of both sides, and the table tells too little: the ordinary answer leads.
+MIN_BOTH_STATED = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ def _differs(a: Cell, b: Cell) -> bool:
     if a.status == "not_in_notes" and b.status == "not_in_notes":
         return False
     return a.value.strip().lower() != b.value.strip().lower()
+
+
+def _both_stated(table: ComparisonTable) -> list[str]:
+    cells = {(c.service, c.aspect): c for c in table.cells}
+    a, b = table.services[:2]
+    return [x for x in table.aspects if cells[(a, x)].status != "not_in_notes" and cells[(b, x)].status != "not_in_notes"]
 
 
 def _aspect_order(table: ComparisonTable) -> list[str]:
@@ -128,7 +136,7 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
                 # the cell's lead statement; the table under the answer holds the rest
                 sides.append(f"{service}: {cell.value.split(' / ')[0]}{flag} {cite(cell)}".rstrip())
         lines.append(f"{aspect[:1].upper()}{aspect[1:]}: " + " | ".join(sides))
-    if not citations:
+    if not citations or len(_both_stated(table)) < MIN_BOTH_STATED:
         a, b = table.services[:2]
         text = f"The notes do not state how {a} and {b} differ. The nearest passages are listed below."
         return Answer(question=question, answer=text, abstained=True, citations=[], passages=passages, comparison=table)
@@ -138,6 +146,8 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
 
 def try_difference(question: str, catalogue: Catalogue, compare, passages: list[Hit]) -> Answer | None:
     """The comparison-based answer when the question is a difference question the compare step can take, else None.
+    It abstains when the table tells the two apart on too little; the caller then answers from the passages and
+    shows the table beside that answer.
 
     `compare(services)` builds the table; a name it refuses (ambiguous, unknown) leaves the question to ordinary ask."""
     parsed = parse_difference(question, catalogue)
@@ -147,6 +157,4 @@ def try_difference(question: str, catalogue: Catalogue, compare, passages: list[
         table = compare(list(parsed.names), [parsed.aspect] if parsed.aspect else None)
     except KBError:
         return None
-    answer = difference_answer(question, table, passages)
-    # No aspect tells them apart in the notes: the question is left to the ordinary answer from the passages.
-    return None if answer.abstained else answer
+    return difference_answer(question, table, passages)

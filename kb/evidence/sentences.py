@@ -336,6 +336,23 @@ def _related(service_id: str, heading_subject: tuple[str, ...], catalogue: Catal
 _COLON_LEAD = re.compile(r"^\s*(?:[-*+•]\s+)+\**[^:*()]{1,60}?\**\s*(?:\([^)]{0,30}\)\s*)?\**:")
 
 
+def _continues(lines: list[NoteLine], position: int) -> bool:
+    """True for a line that carries on the bullet just above it: wrapped onto an indented line of its own ("File
+    shares," / "    security groups"), it is the end of that bullet's sentence, not a label heading what follows."""
+    if position == 0:
+        return False
+    above, line = lines[position - 1], lines[position]
+    if above.number != line.number - 1 or not _BULLET.match(above.text):
+        return False
+    indent = len(line.text) - len(line.text.lstrip(" \t"))
+    above_indent = len(above.text) - len(above.text.lstrip(" \t"))
+    if indent < above_indent or re.search(r"[.!?:]\s*$", above.text):
+        return False
+    # deeper than the bullet, or level with it but plainly mid-sentence (after a comma, or in lower case)
+    body = line.text.strip()
+    return indent > above_indent or above.text.rstrip().endswith(",") or body[:1].islower()
+
+
 def _lone_bullets(lines: list[NoteLine]) -> set[int]:
     """Positions of bullets with no bullet on the non-blank lines just before and after them (used as sub-headings)."""
     filled = [i for i, line in enumerate(lines) if line.text.strip()]
@@ -416,6 +433,8 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                 line_named.extend(n for n in named if n not in line_named)
         opener = leading_service(text)
         title = _is_short_title(text, bool(bullet))
+        if not bullet and _continues(lines, position):
+            continue  # the end of the bullet above: it heads nothing
         if bullet and (title or opener is not None and (position in alone or _COLON_LEAD.match(text))):
             # "- Kinesis Data Streams:" heads the flat bullets after it, and a lone "- **S3 Standard-IA**" between
             # paragraphs heads the paragraph after it, not only deeper bullets
