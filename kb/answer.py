@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from kb.catalogue import Catalogue
 from kb.compare.aspects import ASPECTS
-from kb.evidence import Conflict, Segment, SegmentIndex, detect_conflict, extract_figures, leading_service
+from kb.evidence import Conflict, Segment, SegmentIndex, cell_spans, detect_conflict, extract_figures, leading_service
 from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -130,12 +129,12 @@ def disagreement(
     candidates: list[Candidate],
     chosen: list[Candidate],
     question: str,
-    similarity: Callable[[Candidate, Candidate], float],
+    line_matrix: np.ndarray | None,
 ) -> tuple[Conflict, list[Candidate]] | None:
     """Where two strong candidates of two files give different figures of the kind asked for about the same subject
     ("24 hours up to 7 days" against "1 to 365 days"), the conflict and the two sentences that state it.
 
-    The two must also say much the same thing (`similarity` of their lines at least SAME_STATEMENT): "item size
+    The two must also say much the same thing (cosine of their lines at least SAME_STATEMENT): "item size
     400 KB" and "storage 25 GB" are figures of one kind about one service, but of two different quantities."""
     dimensions = asked_dimensions(question)
     if not dimensions or not chosen:
@@ -152,13 +151,21 @@ def disagreement(
     ][:MAX_DISAGREEMENT_CANDIDATES]
     for i, a in enumerate(stating):
         for b in stating[i + 1:]:
-            if a.hit.file == b.hit.file or similarity(a, b) < SAME_STATEMENT:
+            if a.hit.file == b.hit.file or _line_cosine(a, b, line_matrix) < SAME_STATEMENT:
                 continue
             conflict = detect_conflict({a.hit.file: [a.quote], b.hit.file: [b.quote]}, dimensions, keywords=keywords)
             if conflict is not None:
                 first, second = (a, b) if conflict.file_a == a.hit.file else (b, a)
                 return conflict, [first, second]
     return None
+
+
+def _line_cosine(a: Candidate, b: Candidate, line_matrix: np.ndarray | None) -> float:
+    """Cosine of two candidates' lines (0 when either has no vector of its own)."""
+    rows = [c.segment.vector_row if c.segment else -1 for c in (a, b)]
+    if line_matrix is None or min(rows) < 0:
+        return 0.0
+    return float(line_matrix[rows[0]] @ line_matrix[rows[1]])
 
 
 def _attribute_words(texts: list[str], dimensions: list[str]) -> re.Pattern[str] | None:
@@ -194,22 +201,21 @@ def figure_statements(
     return found
 
 
-def _primary_subject(c: Candidate) -> set[str]:
-    """What a sentence says things of: the service it opens with, else the one it sits under, else those it names
-    ("16 read replicas" under "Aurora Global" is said of Aurora Global, whatever it names)."""
-    segment = c.segment
-    if segment is None:
-        return set()
+def _subject(segment: Segment) -> set[str]:
+    """The service a sentence opens with, else the one it sits under."""
     opener = leading_service(segment.quote) if segment.kind == "prose" else None
-    return {opener} if opener else set(segment.subject) or set(segment.named)
+    return {opener} if opener else set(segment.subject)
+
+
+def _primary_subject(c: Candidate) -> set[str]:
+    """What a sentence says things of: its subject, else the services it names ("16 read replicas" under "Aurora
+    Global" is said of Aurora Global, whatever it names)."""
+    return (_subject(c.segment) or set(c.segment.named)) if c.segment else set()
 
 
 def _about(c: Candidate) -> set[str]:
-    segment = c.segment
-    if segment is None:
-        return set()
-    opener = leading_service(segment.quote) if segment.kind == "prose" else None
-    return set(segment.named) | ({opener} if opener else set(segment.subject))
+    """Every service a sentence concerns: its subject and those it names."""
+    return (_subject(c.segment) | set(c.segment.named)) if c.segment else set()
 
 
 def lead_with(first: list[Candidate], chosen: list[Candidate], max_sentences: int = 4) -> list[Candidate]:
@@ -255,9 +261,8 @@ def _slice_of(c: Candidate) -> dict[str, int]:
 
 
 def _cells(row: str) -> list[str]:
-    if "\t" in row:  # a leading tab is the header's empty corner cell: keep it, or the columns shift
-        return [cell.strip(" *") for cell in row.rstrip("\r\n").split("\t")]
-    return [cell.strip(" *") for cell in row.strip().strip("|").split("|")]
+    # A leading tab is the header's empty corner cell: cell_spans keeps it, so the columns line up.
+    return [row[start:end].strip(" *") for start, end in cell_spans(row)]
 
 
 def _with_header(row: str, header: str) -> str:

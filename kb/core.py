@@ -160,8 +160,6 @@ class KnowledgeBase:
         With a language model configured (KB_LLM_URL) the answer is then rewritten by it (`write_answer`), unless
         `generate` is false: a server does that step apart, as it waits on the network and not on the model here.
         """
-        from kb.catalogue import get_catalogue
-
         question = clean_query(question, self.settings.max_query_chars)
         k = self._check_k(k)
         allowed = self.service_filter(service)
@@ -209,7 +207,7 @@ class KnowledgeBase:
                 question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
             )
         elsewhere = self._stated_elsewhere(chosen[0], question, query_vector, state)
-        disagreement = extract.disagreement(candidates + elsewhere, chosen, question, self._line_similarity(state))
+        disagreement = extract.disagreement(candidates + elsewhere, chosen, question, state.line_matrix)
         if disagreement is not None:
             chosen = extract.lead_with(disagreement[1], chosen)
             hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]
@@ -226,33 +224,16 @@ class KnowledgeBase:
         found = extract.figure_statements(lead, question, query_vector, segment_index(state), state.line_matrix)
         if not found:
             return []
-        chunk_hits = {h.id: h for h in self._hits([(s.chunk, lead.hit.score) for s, _ in found], state)}
-        by_index = {s.chunk: state.chunk(s.chunk).id for s, _ in found}
+        chunks = list(dict.fromkeys(s.chunk for s, _ in found))
+        hit_of = dict(zip(chunks, self._hits([(chunk, lead.hit.score) for chunk in chunks], state)))
         return [
-            extract.Candidate(hit_rank=len(chunk_hits), hit=chunk_hits[by_index[s.chunk]], line=s.line, part=0, quote=s.quote,
+            extract.Candidate(hit_rank=len(chunks), hit=hit_of[s.chunk], line=s.line, part=0, quote=s.quote,
                               dense=cosine, score=lead.score, segment=s)
             for s, cosine in found
         ]
 
-    @staticmethod
-    def _line_similarity(state: LoadedBuild):
-        """Cosine of two candidates' lines (0 when either has no vector of its own)."""
-        rows = segment_index(state)
-
-        def similarity(a: extract.Candidate, b: extract.Candidate) -> float:
-            ra = a.segment.vector_row if a.segment else -1
-            rb = b.segment.vector_row if b.segment else -1
-            if ra < 0 or rb < 0 or state.line_matrix is None:
-                return 0.0
-            return float(state.line_matrix[ra] @ state.line_matrix[rb])
-
-        del rows
-        return similarity
-
     def _asked_services(self, question: str, focus: Focus | None) -> set[str]:
         """The services a question is about: those it names, else the one it surely describes."""
-        from kb.catalogue import get_catalogue
-
         named = set(get_catalogue().find_in_heading(question))
         if named:
             return named

@@ -29,7 +29,6 @@ _PATTERNS = [
         r"^\s*(?:an?\s+|the\s+)?{a}\s+(?:vs\.?|versus|compared\s+(?:to|with))\s+(?:an?\s+|the\s+)?{b}{tail}",
     )
 ]
-# "SQS or SNS?" alone is a difference question; "A or B for ..." must name two catalogue services to count.
 MAX_ASPECT_LINES = 6
 CITATIONS_PER_SIDE = 1
 # Fewer aspects than this stated of both sides, and the table tells too little: the ordinary answer leads.

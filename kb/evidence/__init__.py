@@ -18,7 +18,15 @@ from __future__ import annotations
 from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.evidence.figures import Figure, extract_figures, figures_near
 from kb.evidence.index import SegmentIndex, segment_index, sentence_subjects
-from kb.evidence.sentences import NoteLine, NoteSentence, Segment, leading_service, segment_file, table_blocks
+from kb.evidence.sentences import (
+    NoteLine,
+    NoteSentence,
+    Segment,
+    cell_spans,
+    leading_service,
+    segment_file,
+    table_blocks,
+)
 
 __all__ = [
     "Conflict",
@@ -27,6 +35,7 @@ __all__ = [
     "NoteSentence",
     "Segment",
     "SegmentIndex",
+    "cell_spans",
     "detect_conflict",
     "extract_figures",
     "figures_near",

@@ -186,7 +186,7 @@ def table_blocks(lines: list[NoteLine]) -> list[list[int]]:
     return blocks
 
 
-def _cells(text: str) -> list[tuple[int, int]]:
+def cell_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the cells of a table row, tab-separated (or pipe-separated)."""
     separator = "\t" if "\t" in text else "|"
     spans, start = [], 0
@@ -232,7 +232,7 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
     """Segments of a table whose columns (or rows) name services; None when it names none (read it as prose)."""
     rows = [lines[i] for i in block]
     header = rows[0]
-    header_cells = _cells(header.text)
+    header_cells = cell_spans(header.text)
     names = [clean(header.text[s:e]).strip(" :") for s, e in header_cells]
     columns = [_resolve_header(header.text[s:e], context, catalogue) for s, e in header_cells]
     # The first column holds the row names ("Max IOPS", "Availability") unless it is itself headed by a service.
@@ -246,7 +246,7 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
     if len({c for c in columns if c}) >= 2:
         service_columns = [i for i, c in enumerate(columns) if c]
         for row in rows[1:]:
-            cells = _cells(row.text)
+            cells = cell_spans(row.text)
             label = clean(row.text[slice(*cells[0])]) if columns[0] is None else ""
             filled = [i for i in service_columns if i < len(cells) and WORD.search(clean(row.text[slice(*cells[i])]) or "") or
                       i < len(cells) and re.search(r"\d", row.text[slice(*cells[i])])]
@@ -264,14 +264,14 @@ def _table_segments(file: str, lines: list[NoteLine], block: list[int], context:
                         segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (target,), (), label,
                                                 row.vector_row, column, shared))
         return segments
-    row_services = [_resolve_header(row.text[slice(*_cells(row.text)[0])], context, catalogue) for row in rows[1:]]
+    row_services = [_resolve_header(row.text[slice(*cell_spans(row.text)[0])], context, catalogue) for row in rows[1:]]
     if len({r for r in row_services if r}) >= 2:
         for row, service_id in zip(rows[1:], row_services):
             if service_id is None:
                 continue
             shared = row_services.count(service_id) > 1
-            row_name = clean(row.text[slice(*_cells(row.text)[0])])
-            for index, (s, e) in enumerate(_cells(row.text)[1:], start=1):
+            row_name = clean(row.text[slice(*cell_spans(row.text)[0])])
+            for index, (s, e) in enumerate(cell_spans(row.text)[1:], start=1):
                 label = names[index] if index < len(names) else ""
                 for qs, qe in _cell_items(row.text, s, e):
                     segments.append(Segment(file, row.number, row.chunk, row.text[qs:qe], "table", (service_id,), (), label,
@@ -287,7 +287,7 @@ def _identifying_row(
     over an "API Name" row of "gp2, gp3"): the row, and each column's services."""
     related = {r for c in context for r in (*catalogue.family(c), c)}
     for row in rows:
-        cells = _cells(row.text)
+        cells = cell_spans(row.text)
         found: dict[int, tuple[str, ...]] = {}
         for index, (s, e) in enumerate(cells[1:], start=1):
             ids = tuple(i for i in catalogue.find_in_heading(clean(row.text[s:e])) if not related or i in related)
@@ -307,7 +307,7 @@ def _multi_column_segments(
     for row in rows:
         if row is identifying:
             continue
-        cells = _cells(row.text)
+        cells = cell_spans(row.text)
         label = clean(row.text[slice(*cells[0])])
         for index, (s, e) in enumerate(cells):
             for service_id in columns.get(index, ()):
