@@ -74,7 +74,7 @@ class KnowledgeBase:
         from kb.compare import warm_up as warm_up_compare
 
         self.search("warm up", k=1)
-        warm_up_compare(self)
+        warm_up_compare(self._build, self.embedder)
 
     @property
     def build(self) -> LoadedBuild:
@@ -253,7 +253,7 @@ class KnowledgeBase:
         """A table of 2-6 services by aspect: each cell quoted from the notes and cited, "not in notes", or a conflict."""
         from kb.compare import compare
 
-        return compare(self, services, aspects)
+        return compare(self._build, self.embedder, services, aspects)
 
     # -- browsing ----------------------------------------------------------------------------------------
     def services(self) -> list[ServiceInfo]:

@@ -26,7 +26,8 @@ from kb.errors import BadQuery
 from kb.models import Cell, CellCitation, ComparisonTable
 
 if TYPE_CHECKING:
-    from kb.core import KnowledgeBase
+    from kb.embedder import Embedder
+    from kb.index import LoadedBuild
 
 MIN_SERVICES = 2
 MAX_SERVICES = 6
@@ -80,15 +81,15 @@ def _aspect_names(aspects: Sequence[str] | None, services: list[Service], catalo
     return names
 
 
-def _query_vectors(kb: "KnowledgeBase", texts: list[str]) -> np.ndarray:
+def _query_vectors(embedder: "Embedder", texts: list[str]) -> np.ndarray:
     """The aspects' query vectors; the first call embeds every known aspect at once, so later tables embed nothing."""
     # Keyed by the embedder object itself: two embedders may share a name (test fakes of several sizes).
-    cache = _QUERY_CACHE.setdefault(kb.embedder, {})
+    cache = _QUERY_CACHE.setdefault(embedder, {})
     missing = [t for t in dict.fromkeys(texts) if t not in cache]
     if missing and ASPECTS["model"].query not in cache:
         missing = list(dict.fromkeys(missing + [a.query for a in ASPECTS.values()]))
     if missing:
-        for text, vector in zip(missing, kb.embedder.encode(missing)):
+        for text, vector in zip(missing, embedder.encode(missing)):
             cache[text] = np.asarray(vector, dtype=np.float32)
     return np.stack([cache[t] for t in texts])
 
@@ -195,38 +196,41 @@ def _cell(
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
 
 
-def _label_vectors(kb: "KnowledgeBase", index: SegmentIndex) -> None:
+def _label_vectors(embedder: "Embedder", index: SegmentIndex) -> None:
     """Embed the names of the notes' table rows once per build (a few hundred short texts)."""
     with _LABEL_LOCK:
         if index.label_vectors:
             return
         labels = sorted({s.label for s in index.segments if s.kind == "table" and s.label})
         if labels:
-            vectors = kb.embedder.encode(labels)
+            vectors = embedder.encode(labels)
             index.label_vectors.update({label: np.asarray(v, dtype=np.float32) for label, v in zip(labels, vectors)})
 
 
-def warm_up(kb: "KnowledgeBase") -> None:
-    """Build the segments of the loaded index and embed every known aspect now (a few seconds on a CPU), so that
-    the first comparison a server answers is as fast as the next ones."""
-    _label_vectors(kb, segment_index(kb.build))
-    _query_vectors(kb, [ASPECTS["model"].query])
+def warm_up(build: "LoadedBuild", embedder: "Embedder") -> None:
+    """Build the segments of a build and embed every known aspect now (a few seconds on a CPU), so that the first
+    comparison a server answers is as fast as the next ones."""
+    _label_vectors(embedder, segment_index(build))
+    _query_vectors(embedder, [ASPECTS["model"].query])
 
 
-def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None = None) -> ComparisonTable:
-    """A table of 2-6 services by aspect, each cell quoted from the notes with citations, "not in notes" or a conflict."""
+def compare(
+    build: "LoadedBuild", embedder: "Embedder", services: list[str], aspects: list[str] | None = None
+) -> ComparisonTable:
+    """A table of 2-6 services by aspect from one build, each cell quoted from the notes with citations, "not in
+    notes" or a conflict. The embedder encodes the aspects and the notes' table row names (the build's vectors are
+    already made)."""
     catalogue = get_catalogue()
     resolved = _resolve_services(services, catalogue)
     displays = [n.strip() for n in services if n.strip()]
     aspect_names = _aspect_names(aspects, resolved, catalogue)
     aspect_defs = [resolve_aspect(a) for a in aspect_names]
     literals = [free_aspect(a) if d.name.lower() != a.lower() else None for a, d in zip(aspect_names, aspect_defs)]
-    state = kb.build
-    index = segment_index(state)
-    _label_vectors(kb, index)
+    index = segment_index(build)
+    _label_vectors(embedder, index)
     compared = tuple(s.id for s in resolved)
-    queries = _query_vectors(kb, [a.query for a in aspect_defs])
-    matrix = state.line_matrix
+    queries = _query_vectors(embedder, [a.query for a in aspect_defs])
+    matrix = build.line_matrix
 
     per_service: list[list[tuple[Segment, Attribution]]] = []
     for service in resolved:
@@ -240,7 +244,7 @@ def compare(kb: "KnowledgeBase", services: list[str], aspects: list[str] | None 
                 attributed.append((segment, attribution))
         per_service.append(attributed)
 
-    chunk_ids = [stored.chunk.id for stored in state.index.chunks]
+    chunk_ids = [stored.chunk.id for stored in build.index.chunks]
     cells: list[Cell] = []
     for display, service, attributed in zip(displays, resolved, per_service):
         for aspect_name, aspect, literal, query in zip(aspect_names, aspect_defs, literals, queries):
