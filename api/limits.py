@@ -9,9 +9,10 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import anyio
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -172,6 +173,15 @@ class ModelSlots:
 
 
 async def model_slot(request: Request) -> AsyncIterator[None]:
-    """Router dependency for search, ask and compare: hold a model slot while the route runs."""
+    """Router dependency for search and compare: hold a model slot while the route runs. /ask holds one for its
+    model work only (ModelSlotsDep), as its optional language model waits on the network."""
     async with request.app.state.model_slots.hold():
         yield
+
+
+async def get_model_slots(request: Request) -> ModelSlots:
+    """The app's model slots (set up by create_app)."""
+    return request.app.state.model_slots
+
+
+ModelSlotsDep = Annotated[ModelSlots, Depends(get_model_slots)]

@@ -200,9 +200,8 @@ class NotesTools:
         async def body(kb: "KnowledgeBase") -> CallToolResult:
             # As POST /ask: the model slot covers the extractive answer only; a language model (KB_LLM_URL) then
             # rewrites it over the network without holding a slot.
-            answer = await self.in_thread(lambda: kb.ask(question, service=service, generate=False), model=True)
-            if kb.settings.llm_url and not answer.abstained:
-                answer = await anyio.to_thread.run_sync(kb.write_answer, answer)
+            answer = await self.in_thread(lambda: kb.extract_answer(question, service=service), model=True)
+            answer = await anyio.to_thread.run_sync(kb.rewrite_with_llm, answer)
             return tool_result(answer, ask_text(answer))
 
         return await self.run(body)

@@ -9,19 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import answer as extract
 from kb.catalogue import Service, get_catalogue
 from kb.config import Settings, get_settings
-from kb.coverage import identifier_mismatch, uncovered_names
-from kb.difference import try_difference
-from kb.evidence import segment_index, sentence_subjects
+from kb.answering import extract_answer, hits_of
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedBuild, LoadedIndex, load_index, read_manifest
-from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.models import Answer, Chunk, ComparisonTable, PassageContext, SearchResult, ServiceInfo
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
-from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
+from kb.retrieval import MODES, Mode, Retriever, ServiceDescriptions, Weights
 
 
 def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
@@ -147,103 +144,28 @@ class KnowledgeBase:
         allowed = self.service_filter(service)
         build = self._build
         ranking = self.retriever(build).rank(query, k, mode=mode, allowed=allowed)
-        return SearchResult(query=query, results=self._hits(ranking.ranked, build))
-
-    @staticmethod
-    def _hits(ranked: list[tuple[int, float]], state: LoadedBuild) -> list[Hit]:
-        return [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
+        return SearchResult(query=query, results=hits_of(ranking.ranked, build))
 
     # -- answers ------------------------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5, service: str | None = None, *, generate: bool = True) -> Answer:
+    def ask(self, question: str, k: int | None = None, service: str | None = None) -> Answer:
         """An extractive answer: 1-4 sentences from the best passages, each cited to its exact line; or an abstention.
+        With a language model configured (KB_LLM_URL) the answer is then rewritten by it."""
+        return self.rewrite_with_llm(self.extract_answer(question, k, service))
 
-        With a language model configured (KB_LLM_URL) the answer is then rewritten by it (`write_answer`), unless
-        `generate` is false: a server does that step apart, as it waits on the network and not on the model here.
-        """
+    def extract_answer(self, question: str, k: int | None = None, service: str | None = None) -> Answer:
+        """The model work of `ask`: the question ranked over the loaded build, and the sentences that answer it."""
         question = clean_query(question, self.settings.max_query_chars)
-        k = self._check_k(k)
+        k = self._check_k(5 if k is None else k)
         allowed = self.service_filter(service)
-        state = self._build
+        build = self._build
         query_vector = self.encode_query(question)
-        ranking = self.retriever(state).rank(question, k, allowed=allowed, vector=query_vector)
-        ranked, focus = ranking.ranked, ranking.focus
-        hits = self._hits(ranked, state)
-        catalogue = get_catalogue()
-        uncovered = uncovered_names(question, state.vocabulary, lambda name: catalogue.find_in_heading(name) != [])
-        if uncovered:
-            return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
-        difference = try_difference(question, catalogue, self.compare, hits)
-        if difference is not None and not difference.abstained:
-            return difference
-        dense_by_line: dict[tuple[str, int, int], float] = {}
-        best_line = 0.0
-        for chunk_index, _ in ranked:
-            rows = state.lines_of_chunk.get(chunk_index)
-            if rows is None:
-                continue
-            sims = extract.cosine_rows(state.line_matrix[rows], query_vector)
-            best_line = max(best_line, float(sims.max(initial=0.0)))
-            if focus is not None:
-                # A line that answers what is asked of the service matches the focused question best.
-                sims = np.maximum(sims, extract.cosine_rows(state.line_matrix[rows], focus.vector))
-            file_name = state.chunk(chunk_index).file
-            for row, sim in zip(rows.tolist(), sims.tolist()):
-                key = (file_name, int(state.index.line_numbers[row]), int(state.index.line_parts[row]))
-                dense_by_line[key] = float(sim)
-        # Calibrated on the question as asked (bench/abstain_bench.py), not on its focused form.
-        if best_line < self.settings.abstain_below:
-            return extract.abstain(question, hits)
-        candidates = extract.candidates_from(hits)
-        extract.score_candidates(candidates, dense_by_line, question, focus.query if focus else None)
-        extract.weigh_evidence(candidates, sentence_subjects(state), self._asked_services(question, focus), catalogue,
-                               segment_index(state).table_headers)
-        chosen = extract.pick(candidates)
-        if not chosen:
-            return extract.abstain(question, hits)
-        mismatch = identifier_mismatch(question, chosen[0].quote)
-        if mismatch is not None:
-            lead = chosen[0]
-            return extract.abstain(
-                question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
-            )
-        elsewhere = self._stated_elsewhere(chosen[0], question, query_vector, state)
-        disagreement = extract.disagreement(candidates + elsewhere, chosen, question, state.line_matrix)
-        if disagreement is not None:
-            chosen = extract.lead_with(disagreement[1], chosen)
-            hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]
-        answer = extract.compose(question, chosen, hits, disagreement[0] if disagreement else None)
-        if difference is not None:
-            answer.comparison = difference.comparison  # the table the notes give, beside the answer they state
-        return self.write_answer(answer) if generate else answer
+        ranking = self.retriever(build).rank(question, k, allowed=allowed, vector=query_vector)
+        return extract_answer(build, ranking, question, query_vector, get_catalogue(), self.compare, self.settings.abstain_below)
 
-    def _stated_elsewhere(
-        self, lead: extract.Candidate, question: str, query_vector: np.ndarray, state: LoadedBuild
-    ) -> list[extract.Candidate]:
-        """Sentences anywhere in the notes that state a figure of the kind asked about the lead's subject, as close
-        to the question as the lead: where another file may disagree with it, though retrieval did not bring it."""
-        found = extract.figure_statements(lead, question, query_vector, segment_index(state), state.line_matrix)
-        if not found:
-            return []
-        chunks = list(dict.fromkeys(s.chunk for s, _ in found))
-        hit_of = dict(zip(chunks, self._hits([(chunk, lead.hit.score) for chunk in chunks], state)))
-        return [
-            extract.Candidate(hit_rank=len(chunks), hit=hit_of[s.chunk], line=s.line, part=0, quote=s.quote,
-                              dense=cosine, score=lead.score, segment=s)
-            for s, cosine in found
-        ]
-
-    def _asked_services(self, question: str, focus: Focus | None) -> set[str]:
-        """The services a question is about: those it names, else the one it surely describes."""
-        named = set(get_catalogue().find_in_heading(question))
-        if named:
-            return named
-        guess = focus.signals.guess if focus is not None else None
-        return {guess.service} if guess is not None else set()
-
-    def write_answer(self, answer: Answer) -> Answer:
+    def rewrite_with_llm(self, answer: Answer) -> Answer:
         """The answer rewritten from its passages by the language model at KB_LLM_URL, every sentence checked and
         cited; the answer itself when no model is set, it abstained, or the model fails."""
-        if not self.settings.llm_url:
+        if not self.settings.llm_url or answer.abstained:
             return answer
         from kb.generation import generate_answer
 

@@ -1,0 +1,125 @@
+"""The ask pipeline: a question, ranked over one build, to an extractive answer that cites its lines.
+
+The steps, in order: decline what the notes never name (kb.coverage); answer a difference question from the
+comparison table (kb.difference); score every line of the ranked chunks against the question; decline below the
+calibrated similarity; weigh, pick and compose the sentences (kb.answer); flag notes that disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from kb import answer as extract
+from kb.catalogue import Catalogue
+from kb.coverage import identifier_mismatch, uncovered_names
+from kb.difference import try_difference
+from kb.evidence import segment_index, sentence_subjects
+from kb.index import LoadedBuild
+from kb.models import Answer, ComparisonTable, Hit
+from kb.retrieval import Focus, Ranking
+
+__all__ = ["extract_answer", "hits_of", "line_similarities"]
+
+Compare = Callable[[list[str], "list[str] | None"], ComparisonTable]
+
+
+def hits_of(ranked: list[tuple[int, float]], build: LoadedBuild) -> list[Hit]:
+    """The ranked chunk positions of a build as the hits a search returns."""
+    return [Hit(**build.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
+
+
+def line_similarities(
+    build: LoadedBuild, ranked: list[tuple[int, float]], query_vector: np.ndarray, focus: Focus | None
+) -> tuple[dict[tuple[str, int, int], float], float]:
+    """Each (file, line, part) of the ranked chunks with its cosine to the question (or to the focused question,
+    when that is closer), and the best cosine to the question as asked."""
+    by_line: dict[tuple[str, int, int], float] = {}
+    best_line = 0.0
+    for chunk_index, _ in ranked:
+        rows = build.lines_of_chunk.get(chunk_index)
+        if rows is None:
+            continue
+        sims = extract.cosine_rows(build.line_matrix[rows], query_vector)
+        best_line = max(best_line, float(sims.max(initial=0.0)))
+        if focus is not None:
+            # A line that answers what is asked of the service matches the focused question best.
+            sims = np.maximum(sims, extract.cosine_rows(build.line_matrix[rows], focus.vector))
+        file_name = build.chunk(chunk_index).file
+        for row, sim in zip(rows.tolist(), sims.tolist()):
+            key = (file_name, int(build.index.line_numbers[row]), int(build.index.line_parts[row]))
+            by_line[key] = float(sim)
+    return by_line, best_line
+
+
+def extract_answer(
+    build: LoadedBuild,
+    ranking: Ranking,
+    question: str,
+    query_vector: np.ndarray,
+    catalogue: Catalogue,
+    compare: Compare,
+    abstain_below: float,
+) -> Answer:
+    """The extractive answer to a question whose ranking over the build is given; or an abstention saying why."""
+    ranked, focus = ranking.ranked, ranking.focus
+    hits = hits_of(ranked, build)
+    uncovered = uncovered_names(question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [])
+    if uncovered:
+        return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
+    difference = try_difference(question, catalogue, compare, hits)
+    if difference is not None and not difference.abstained:
+        return difference
+    by_line, best_line = line_similarities(build, ranked, query_vector, focus)
+    # Calibrated on the question as asked (bench/abstain_bench.py), not on its focused form.
+    if best_line < abstain_below:
+        return extract.abstain(question, hits)
+    candidates = extract.candidates_from(hits)
+    extract.score_candidates(candidates, by_line, question, focus.query if focus else None)
+    extract.weigh_evidence(candidates, sentence_subjects(build), _asked_services(question, focus, catalogue), catalogue,
+                           segment_index(build).table_headers)
+    chosen = extract.pick(candidates)
+    if not chosen:
+        return extract.abstain(question, hits)
+    mismatch = identifier_mismatch(question, chosen[0].quote)
+    if mismatch is not None:
+        lead = chosen[0]
+        return extract.abstain(
+            question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
+        )
+    elsewhere = _stated_elsewhere(chosen[0], question, query_vector, build)
+    disagreement = extract.disagreement(candidates + elsewhere, chosen, question, build.line_matrix)
+    if disagreement is not None:
+        chosen = extract.lead_with(disagreement[1], chosen)
+        hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]
+    answer = extract.compose(question, chosen, hits, disagreement[0] if disagreement else None)
+    if difference is not None:
+        answer.comparison = difference.comparison  # the table the notes give, beside the answer they state
+    return answer
+
+
+def _stated_elsewhere(
+    lead: extract.Candidate, question: str, query_vector: np.ndarray, build: LoadedBuild
+) -> list[extract.Candidate]:
+    """Sentences anywhere in the notes that state a figure of the kind asked about the lead's subject, as close
+    to the question as the lead: where another file may disagree with it, though retrieval did not bring it."""
+    found = extract.figure_statements(lead, question, query_vector, segment_index(build), build.line_matrix)
+    if not found:
+        return []
+    chunks = list(dict.fromkeys(s.chunk for s, _ in found))
+    hit_of = dict(zip(chunks, hits_of([(chunk, lead.hit.score) for chunk in chunks], build)))
+    return [
+        extract.Candidate(hit_rank=len(chunks), hit=hit_of[s.chunk], line=s.line, part=0, quote=s.quote,
+                          dense=cosine, score=lead.score, segment=s)
+        for s, cosine in found
+    ]
+
+
+def _asked_services(question: str, focus: Focus | None, catalogue: Catalogue) -> set[str]:
+    """The services a question is about: those it names, else the one it surely describes."""
+    named = set(catalogue.find_in_heading(question))
+    if named:
+        return named
+    guess = focus.signals.guess if focus is not None else None
+    return {guess.service} if guess is not None else set()
