@@ -40,8 +40,12 @@ Category = Literal[
 _PREFIXES = frozenset({"aws", "amazon"})
 # Between the words of an alias the notes write a space, a hyphen, an en dash, a no-break space, an underscore,
 # a slash or nothing at all ("Route53", "X-Ray", "Cloud Watch", "SQS - FIFO", "apigateway", "pub/sub").
-_SEPARATOR = r"[ \t\u00a0_/\-\u2010-\u2015]*"
-_PREFIX = r"(?:(?i:aws|amazon)[ \t\u00a0\-\u2010-\u2015]+)?"
+# Text is matched with those folded into two characters, " " for the spaces and dashes and "_" for the underscore and
+# the slash: a pattern of 1,700 aliases with a six-range class between each two words took 1 s to compile, the cold
+# start of every `kb ask`; with "[ _]*" it takes 0.1 s. The folding keeps every offset.
+_FOLD = str.maketrans({"\t": " ", "\u00a0": " ", "-": " ", "/": "_", **{chr(c): " " for c in range(0x2010, 0x2016)}})
+_SEPARATOR = r"[ _]*"
+_PREFIX = r"(?:(?i:aws|amazon) +)?"
 _ALIAS_WORD_SPLIT = re.compile(r"[\s\-]+")
 # Letters and digits only: "_" and punctuation count as boundaries, so "EC2_INSTANCE" still names EC2.
 _NOT_AFTER_ALNUM = r"(?<![^\W_])"
@@ -271,7 +275,7 @@ class Catalogue:
         ordered = sorted(terms, key=lambda term: (-len(lookup_key(term[0])), -len(term[0]), term))
         by_first_char: dict[str, list[str]] = {}
         for alias, case_sensitive in ordered:
-            by_first_char.setdefault(alias[0].lower(), []).append(self._branch(alias, case_sensitive))
+            by_first_char.setdefault(alias.translate(_FOLD)[0].lower(), []).append(self._branch(alias, case_sensitive))
         # A lookahead on the first character lets the engine skip a whole group of branches at once, which makes
         # scanning body text several times faster than one flat alternation of some 1,500 names.
         groups = [
@@ -282,13 +286,13 @@ class Catalogue:
 
     @staticmethod
     def _branch(alias: str, case_sensitive: bool) -> str:
-        words = [re.escape(word) for word in _ALIAS_WORD_SPLIT.split(alias.strip()) if word]
+        words = [re.escape(word.translate(_FOLD)) for word in _ALIAS_WORD_SPLIT.split(alias.strip()) if word]
         body = _SEPARATOR.join(words)
         return body if case_sensitive else f"(?i:{body})"
 
     def _find(self, pattern: re.Pattern[str], text: str) -> list[str]:
         found: dict[str, None] = {}
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(text.translate(_FOLD)):
             service_id = self._lookup(lookup_key(match.group(0)))
             if service_id is not None:
                 found.setdefault(service_id)

@@ -29,6 +29,13 @@ def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
     )
 
 
+def _warm(embedder: Embedder) -> None:
+    try:
+        embedder.encode(["warm up"])
+    except Exception:  # noqa: BLE001 - a model that fails here fails again, with its message, on the first query
+        pass
+
+
 class KnowledgeBase:
     """A loaded index and model: search, ask, compare, services, passages."""
 
@@ -40,7 +47,12 @@ class KnowledgeBase:
         # The catalogue's descriptions embedded once per process, not per build: they do not come from the notes.
         self._descriptions = ServiceDescriptions(lambda texts: self._cached_vectors("services", texts))
         self._query_batcher: QueryBatcher | None = None
+        # The model's first encode (its ONNX session: half a second) runs beside the index load, not after it: a
+        # `kb ask` from the shell pays only the longer of the two.
+        model = threading.Thread(target=_warm, args=(self.embedder,), daemon=True)
+        model.start()
         self._build = LoadedBuild.of(self._load())
+        model.join()
 
     # -- loading -----------------------------------------------------------------------------------------
     @property

@@ -64,6 +64,7 @@ class SentenceTransformerEmbedder:
         self.runtime = runtime if runtime == "onnx" and _onnx_possible(Path(self._location)) else "torch"
         # The tokenizer is not safe to share across threads mid-call; the API serves from a thread pool.
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()  # a warm-up thread and a first query must not make two sessions
         self._tokenizer = None
         folder = Path(self._location)
         if (folder / "tokenizer.json").is_file() and (folder / "modules.json").is_file():
@@ -82,6 +83,10 @@ class SentenceTransformerEmbedder:
             self._load()
 
     def _load_onnx(self):
+        with self._load_lock:
+            return self._load_onnx_once()
+
+    def _load_onnx_once(self):
         if self._onnx is None:
             from kb.onnx_model import load_encoder
 
