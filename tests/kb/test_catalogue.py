@@ -272,6 +272,11 @@ def test_find_in_heading(catalogue: Catalogue, heading: str, expected: list[str]
         ("ship logs with the cloud watch agent", ["cloudwatch-agent"]),
         ("use apigateway with x ray", ["api-gateway", "xray"]),
         ("AWS supports three role types", []),
+        # Every separator the notes write between a name's words: hyphen and dashes, no-break space, tab, "_", "/".
+        ("X\u2010Ray traces, then Cloud\u2013Watch alarms", ["xray", "cloudwatch-alarms"]),
+        ("route\u00a053 records and Route53\tDNS", ["route53"]),
+        ("an AWS_Lambda function reads Amazon/Kinesis streams", ["lambda", "kinesis"]),
+        ("SQS \u2013 FIFO queue, archived in S3/Glacier", ["sqs-fifo", "s3-glacier"]),
     ],
 )
 def test_find_in_text_is_precise(catalogue: Catalogue, text: str, expected: list[str]) -> None:
