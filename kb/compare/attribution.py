@@ -7,7 +7,8 @@ from functools import cache
 
 from kb.catalogue import get_catalogue
 from kb.evidence.lineage import ancestors
-from kb.evidence.sentences import Segment, leading_service
+from kb.evidence.segment import Segment
+from kb.evidence.sentences import leading_service
 
 
 @cache

@@ -12,7 +12,7 @@ from kb.catalogue import get_catalogue
 from kb.compare.aspects import Aspect
 from kb.compare.attribution import Attribution
 from kb.evidence.index import SegmentIndex
-from kb.evidence.sentences import Segment
+from kb.evidence.segment import Segment
 from kb.evidence.text import STOP_WORDS, WORD, clean, crude_stem
 
 

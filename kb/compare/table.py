@@ -20,7 +20,7 @@ from kb.evidence.figures import extract_figures
 from kb.evidence.lineage import ancestors
 from kb.compare.membership import listed_members, membership_conflict
 from kb.evidence.index import SegmentIndex, segment_index
-from kb.evidence.sentences import Segment
+from kb.evidence.segment import Segment
 from kb.evidence.text import clean
 from kb.errors import BadQuery
 from kb.models import Cell, CellCitation, ComparisonTable

@@ -2,7 +2,8 @@
 
 Answers, comparison tables and difference questions read the notes through it, so a line is understood the same
 way wherever it is quoted:
-- sentences.py cuts each note line into `NoteSentence`s (sentences of prose, bullets, headings, table cells), each
+- segment.py holds a `NoteSentence` (alias `Segment`) and the `NoteLine` it is cut from; sentences.py cuts each
+  note line into `NoteSentence`s (sentences of prose, bullets, headings, table cells; tables.py reads tables), each
   with its **kind** (prose, heading, table), the services it names, its **subject** (inherited from the heading, a
   plain-text label line above a list, a paragraph opener, a parent bullet, or a table's header and first column),
   its **context** (the heading and label it sits under) and, for a table cell, its row and column names;
@@ -18,15 +19,9 @@ from __future__ import annotations
 from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.evidence.figures import Figure, extract_figures, figures_near
 from kb.evidence.index import SegmentIndex, segment_index, sentence_subjects
-from kb.evidence.sentences import (
-    NoteLine,
-    NoteSentence,
-    Segment,
-    cell_spans,
-    leading_service,
-    segment_file,
-    table_blocks,
-)
+from kb.evidence.segment import NoteLine, NoteSentence, Segment
+from kb.evidence.sentences import leading_service, segment_file
+from kb.evidence.tables import cell_spans, table_blocks
 
 __all__ = [
     "Conflict",

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import get_catalogue
-from kb.evidence.sentences import NoteLine, Segment, segment_file, table_blocks
+from kb.evidence.segment import NoteLine, Segment
+from kb.evidence.sentences import segment_file
+from kb.evidence.tables import table_blocks
 from kb.index import all_vectors
 
 if TYPE_CHECKING:
@@ -104,7 +106,7 @@ def _cut_key() -> str:
     from kb.catalogue import catalogue_sha256
 
     digest = hashlib.sha256(catalogue_sha256().encode())
-    for module in ("sentences.py", "text.py", "lineage.py", "index.py"):
+    for module in ("segment.py", "sentences.py", "tables.py", "text.py", "lineage.py", "index.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()[:16]
 
