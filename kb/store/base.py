@@ -31,7 +31,7 @@ class VectorStore(Protocol):
         """The k best rows for each query vector (query: n x dimension), best first: (scores, rows), each n x k'.
 
         k' = min(k, rows searched). `allowed_rows` (row numbers) limits the search to those rows (a service filter);
-        None searches all. Ties keep the lower row first.
+        None searches all. Equal scores come in the backend's own order (FAISS's is not row order).
         """
         ...
 
