@@ -18,7 +18,6 @@ from kb.catalogue import get_catalogue
 from kb.evidence.segment import NoteLine, Segment
 from kb.evidence.sentences import segment_file
 from kb.evidence.tables import table_blocks
-from kb.index import all_vectors
 
 if TYPE_CHECKING:
     from kb.index import LoadedBuild
@@ -75,7 +74,7 @@ def segment_index(state: LoadedBuild) -> SegmentIndex:
             parts = _cut(state)
             _write_cut(path, parts)
         segments, by_service, table_headers = parts
-        built = SegmentIndex(segments, by_service, chunk_matrix=all_vectors(state.index.chunk_vectors),
+        built = SegmentIndex(segments, by_service, chunk_matrix=state.index.chunk_vectors.vectors(),
                              table_headers=table_headers)
         state.derived["compare_segments"] = built
         return built
