@@ -10,7 +10,7 @@ import numpy as np
 from kb.coverage import NotesVocabulary
 from kb.models import Chunk
 from kb.outline import mostly_links
-from kb.retrieval import ServiceIndex, word_set
+from kb.chunk_views import ServiceIndex, word_set
 from kb.store.layout import BUILDS, CHUNKS_FILE, LINES_FILE, MANIFEST, build_dir, ingest_command
 from kb.store.manifest import FORMAT_VERSION, Manifest, read_manifest
 from kb.store.reader import LoadedIndex, StoredChunk, load_index

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
+from kb.chunk_views import ServiceIndex, word_set
+
 if TYPE_CHECKING:
     from kb.catalogue import Catalogue
     from kb.config import Settings
@@ -56,36 +58,11 @@ def small_to_big(
     return (1.0 - line_weight) * chunk_scores + line_weight * best
 
 
-class ServiceIndex:
-    """Which chunks each service tags, so service boosts and filters are array operations."""
-
-    def __init__(self, chunk_services: Sequence[Sequence[str]]) -> None:
-        self.size = len(chunk_services)
-        members: dict[str, list[int]] = {}
-        for i, services in enumerate(chunk_services):
-            for service in services:
-                members.setdefault(service, []).append(i)
-        self.members = {s: np.asarray(rows, dtype=np.int64) for s, rows in members.items()}
-
-    def mask(self, services: Iterable[str]) -> np.ndarray:
-        """True for chunks tagged with any of the services."""
-        out = np.zeros(self.size, dtype=bool)
-        for service in services:
-            rows = self.members.get(service)
-            if rows is not None:
-                out[rows] = True
-        return out
-
-
 def boost_services(scores: np.ndarray, services: ServiceIndex, wanted: set[str], boost: float) -> np.ndarray:
     """Add `boost` to chunks tagged with a service the question names (a nudge, never a filter)."""
     if not wanted or boost == 0:
         return scores
     return scores + boost * services.mask(wanted).astype(np.float32)
-
-
-def word_set(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
