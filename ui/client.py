@@ -8,7 +8,17 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from kb.models import Answer, Chunk, ComparisonTable, FileProblem, PassageContext, SearchResult, ServiceInfo
+from kb.models import (
+    Answer,
+    ComparisonTable,
+    FileProblem,
+    NoteText,
+    PassageContext,
+    SearchResult,
+    ServiceDetail,
+    ServiceInfo,
+    ServiceList,
+)
 
 # The API preloads the model, but a cold first /ask or a six-service /compare still takes seconds on a CPU: those
 # two get SLOW_READ_TIMEOUT_S. Everything else answers in milliseconds, so a page says within 10 s that the API is
@@ -65,29 +75,6 @@ class Health(BaseModel):
     chunks: int | None = None
     files: dict[str, IndexedFile] = Field(default_factory=dict)
     problems: list[FileProblem] = Field(default_factory=list)
-
-
-class ServiceList(BaseModel):
-    services: list[ServiceInfo]
-
-
-class ServiceFile(BaseModel):
-    file: str
-    passages: list[Chunk]
-
-
-class ServiceDetail(BaseModel):
-    """GET /services/{id}: the service and its passages, grouped by note file."""
-
-    service: ServiceInfo
-    files: list[ServiceFile]
-
-
-class NoteText(BaseModel):
-    """GET /notes/{file}: line n of the note is lines[n - 1]."""
-
-    file: str
-    lines: list[str]
 
 
 Shape = TypeVar("Shape", bound=BaseModel)
