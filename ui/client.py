@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -148,6 +148,14 @@ class ApiClient:
             body["aspects"] = aspects
         return self._call(ComparisonTable, "POST", "/compare", json=body, timeout=self.slow_timeout)
 
+    def export(self, services: list[str], aspects: list[str] | None = None, format: Literal["md", "csv"] = "md") -> str:
+        """The comparison table as the API exports it (GET /compare/export): the same text as `kb compare --format`."""
+        params: dict[str, Any] = {"services": services, "format": format}
+        if aspects:
+            params["aspects"] = aspects
+        response = self._send("GET", "/compare/export", params=params, timeout=self.slow_timeout)
+        return response.text
+
     def _call(self, model: type[Shape], method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> Shape:
         url, data = self._request(method, path, timeout=timeout, **kwargs)
         try:
@@ -158,6 +166,15 @@ class ApiClient:
             raise ApiError(f"The API answered in a shape this UI does not know ({where}: {first.get('msg')}).", url) from None
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> tuple[str, Any]:
+        response = self._send(method, path, timeout=timeout, **kwargs)
+        url = str(response.request.url)
+        try:
+            return url, response.json()
+        except ValueError:
+            raise ApiError("The API answered with something that is not JSON.", url, response.status_code) from None
+
+    def _send(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        """The API's successful response; every failure (no answer, an error status) is raised as ApiError."""
         url = f"{self.base_url}{path}"
         extra = {"timeout": httpx.Timeout(timeout, connect=CONNECT_TIMEOUT_S)} if timeout else {}
         try:
@@ -172,13 +189,9 @@ class ApiClient:
             ) from None
         except httpx.HTTPError as exc:
             raise ApiError(f"The request to the notes-kb API at {self.base_url} failed: {exc}", url) from None
-        url = str(response.request.url)
         if response.status_code >= 400:
-            raise _error_from(response, url)
-        try:
-            return url, response.json()
-        except ValueError:
-            raise ApiError("The API answered with something that is not JSON.", url, response.status_code) from None
+            raise _error_from(response, str(response.request.url))
+        return response
 
     def __enter__(self) -> ApiClient:
         return self

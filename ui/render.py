@@ -5,9 +5,7 @@ Pure functions (no Streamlit), so the rendering rules are tested directly.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
@@ -653,64 +651,3 @@ def source_line_html(n: int, citation: CellCitation) -> str:
         + (f' <span class="kb-quote">— “{quote_html(quote)}”</span>' if quote else "")
         + "</div>"
     )
-
-
-def _cell_text(cell: Cell | None, numbers: Mapping[SourceKey, int], *, markers: bool) -> str:
-    """A cell as one line of text; with markers, each quoted part is followed by its [n]."""
-    if cell is None or cell.status == "not_in_notes":
-        return "not in notes"
-    if markers:
-        parts = [
-            " ".join(part.split()) + "".join(f" [{numbers[source_key(c)]}]" for c in cites) for part, cites in cell_parts(cell)
-        ]
-        value = " / ".join(parts)
-    else:
-        value = " ".join(cell.value.split())
-    if cell.status == "conflict":
-        reason = f" ({' '.join(cell.conflict_reason.split())})" if cell.conflict_reason else ""
-        return f"⚠ conflict: {value}{reason}"
-    return value
-
-
-def comparison_markdown(table: ComparisonTable, names: Mapping[str, str]) -> str:
-    """The table as GitHub Markdown with numbered sources under it."""
-    numbers = number_sources(table)
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    header = "| Aspect | " + " | ".join(cell(names.get(s, s)) for s in table.services) + " |"
-    rule = "|---" * (len(table.services) + 1) + "|"
-    rows = [
-        "| " + cell(aspect_title(aspect)) + " | "
-        + " | ".join(cell(_cell_text(cell_at(table, s, aspect), numbers, markers=True)) for s in table.services)
-        + " |"
-        for aspect in table.aspects
-    ]
-    notes = [
-        f"[{n}] {location(c.file, c.start_line, c.end_line)}" + (f" — “{' '.join(c.quote.split())}”" if c.quote.strip() else "")
-        for n, c in sources(table)
-    ]
-    title = "# " + " vs ".join(names.get(s, s) for s in table.services)
-    parts = [title, "", header, rule, *rows]
-    if notes:
-        parts += ["", "Sources:", "", *(f"- {note}" for note in notes)]
-    return "\n".join(parts) + "\n"
-
-
-def comparison_csv(table: ComparisonTable, names: Mapping[str, str]) -> str:
-    """The table as CSV: a row per aspect, a column per service; each cell's sources as file:lines after its value."""
-    numbers = number_sources(table)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["aspect", *(names.get(s, s) for s in table.services)])
-    for aspect in table.aspects:
-        row = [aspect_title(aspect)]
-        for service in table.services:
-            cell = cell_at(table, service, aspect)
-            text = _cell_text(cell, numbers, markers=False)
-            if cell is not None and cell.status != "not_in_notes" and cell.citations:
-                text += " (" + "; ".join(location(c.file, c.start_line, c.end_line) for c in _distinct(cell.citations)) + ")"
-            row.append(text)
-        writer.writerow(row)
-    return buffer.getvalue()
