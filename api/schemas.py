@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kb.config import DEFAULTS
 from kb.models import BuildSummary, FilePassages, FileProblem, NoteText, ServiceDetail, ServiceList
 
 __all__ = [
@@ -24,8 +25,10 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": SQS_QUESTION}, {"question": "What is a FIFO queue?", "k": 5, "service": "sqs"}]}
     )
 
-    question: str = Field(description="The question, at most KB_MAX_QUERY_CHARS (1000) characters")
-    k: int = Field(5, description="How many passages to draw the answer from, 1..KB_MAX_K (50)")
+    question: str = Field(description=f"The question, at most KB_MAX_QUERY_CHARS ({DEFAULTS.max_query_chars}) characters")
+    k: int = Field(
+        DEFAULTS.default_ask_k, description=f"How many passages to draw the answer from, 1..KB_MAX_K ({DEFAULTS.max_k})"
+    )
     service: str | None = Field(None, description="Only passages about this service (catalogue id, name or alias)")
 
 

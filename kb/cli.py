@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from kb.config import get_settings
+from kb.config import DEFAULTS, get_settings
 from kb.errors import KBError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="notes-kb: search your study notes, cited to the line.")
@@ -46,6 +46,15 @@ def _knowledge_base(index: Path | None = None):
     from kb.core import KnowledgeBase
 
     return KnowledgeBase(_settings(index=index))
+
+
+def _given_or_setting(ctx: typer.Context, option: str, setting: str, index: Path | None) -> Any:
+    """The option's value when given on the command line, else the setting's: --help shows the default as written,
+    and a KB_ variable may set another."""
+    # By name: typer carries its own copy of click, whose ParameterSource is not click's.
+    if getattr(ctx.get_parameter_source(option), "name", None) == "DEFAULT":
+        return getattr(_settings(index=index), setting)
+    return ctx.params[option]
 
 
 def _from_server(method: str, path: str, index: Path | None, **request) -> dict | None:
@@ -278,8 +287,9 @@ def services(
 
 @app.command()
 def search(
+    ctx: typer.Context,
     query: str = typer.Argument(..., help="A question or keywords."),
-    k: int = typer.Option(10, "--k", help="How many passages."),
+    k: int = typer.Option(DEFAULTS.default_k, "--k", help="How many passages."),
     service: Optional[str] = typer.Option(None, help="Only passages about this service (id, name or alias)."),
     mode: str = typer.Option("hybrid", help="hybrid, dense or bm25."),
     index: Optional[Path] = typer.Option(None, help="Index directory."),
@@ -289,6 +299,7 @@ def search(
     at KB_API_URL serves the same index build)."""
     from kb.models import SearchResult
 
+    k = _given_or_setting(ctx, "k", "default_k", index)
     params = {"q": query, "k": k, "mode": mode, **({"service": service} if service else {})}
     served = _from_server("GET", "/search", index, params=params)
     try:
@@ -311,8 +322,9 @@ def search(
 
 @app.command()
 def ask(
+    ctx: typer.Context,
     question: str = typer.Argument(..., help="A question in your own words."),
-    k: int = typer.Option(5, "--k", help="How many passages to draw the answer from."),
+    k: int = typer.Option(DEFAULTS.default_ask_k, "--k", help="How many passages to draw the answer from."),
     service: Optional[str] = typer.Option(None, help="Only passages about this service."),
     index: Optional[Path] = typer.Option(None, help="Index directory."),
     as_json: bool = typer.Option(False, "--json"),
@@ -321,6 +333,7 @@ def ask(
     a running `kb serve` when one at KB_API_URL serves the same index build."""
     from kb.models import Answer
 
+    k = _given_or_setting(ctx, "k", "default_ask_k", index)
     served = _from_server("POST", "/ask", index, json={"question": question, "k": k, "service": service})
     try:
         answer = Answer.model_validate(served) if served is not None else _knowledge_base(index).ask(question, k=k, service=service)

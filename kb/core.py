@@ -154,14 +154,14 @@ class KnowledgeBase:
         return [Hit(**state.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
 
     # -- answers ------------------------------------------------------------------------------------------
-    def ask(self, question: str, k: int = 5, service: str | None = None, *, generate: bool = True) -> Answer:
+    def ask(self, question: str, k: int | None = None, service: str | None = None, *, generate: bool = True) -> Answer:
         """An extractive answer: 1-4 sentences from the best passages, each cited to its exact line; or an abstention.
 
         With a language model configured (KB_LLM_URL) the answer is then rewritten by it (`write_answer`), unless
         `generate` is false: a server does that step apart, as it waits on the network and not on the model here.
         """
         question = clean_query(question, self.settings.max_query_chars)
-        k = self._check_k(k)
+        k = self._check_k(self.settings.default_ask_k if k is None else k)
         allowed = self.service_filter(service)
         state = self._build
         query_vector = self.encode_query(question)
@@ -298,10 +298,11 @@ class KnowledgeBase:
         except (OSError, LookupError) as exc:
             raise NotFound(f"The note file {file_name!r} cannot be read now ({exc}).") from exc
 
-    def passage(self, chunk_id: str, context: int = 3) -> PassageContext:
+    def passage(self, chunk_id: str, context: int | None = None) -> PassageContext:
         """One passage with `context` lines of its file before and after it."""
-        if not 0 <= context <= 50:
-            raise BadQuery(f"context must be between 0 and 50 lines, got {context}.")
+        context = self.settings.default_passage_context if context is None else context
+        if not 0 <= context <= self.settings.max_passage_context:
+            raise BadQuery(f"context must be between 0 and {self.settings.max_passage_context} lines, got {context}.")
         state = self._build  # one build for both reads, even if a rebuild swaps in between
         chunk = self.chunk(chunk_id, state)
         lines = self.file_lines(chunk.file, state)

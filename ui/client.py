@@ -109,9 +109,11 @@ class ApiClient:
         """The index the API serves: files, chunks per file, model, build time, skipped files."""
         return self._call(Health, "GET", "/health")
 
-    def search(self, q: str, k: int = 10, service: str | None = None) -> SearchResult:
-        """The k passages that best match q, optionally only those about one service."""
-        params: dict[str, Any] = {"q": q, "k": k}
+    def search(self, q: str, k: int | None = None, service: str | None = None) -> SearchResult:
+        """The k passages that best match q (no k: the API's default), optionally only those about one service."""
+        params: dict[str, Any] = {"q": q}
+        if k is not None:
+            params["k"] = k
         if service:
             params["service"] = service
         return self._call(SearchResult, "GET", "/search", params=params)
@@ -133,9 +135,10 @@ class ApiClient:
         """One service and its passages, grouped by note file in line order."""
         return self._call(ServiceDetail, "GET", f"/services/{quote(service_id, safe='')}")
 
-    def passage(self, passage_id: str, context: int = 3) -> PassageContext:
-        """One passage with `context` lines of its note before and after it."""
-        return self._call(PassageContext, "GET", f"/passages/{quote(passage_id, safe='')}", params={"context": context})
+    def passage(self, passage_id: str, context: int | None = None) -> PassageContext:
+        """One passage with `context` lines of its note before and after it (no context: the API's default)."""
+        params = {"context": context} if context is not None else {}
+        return self._call(PassageContext, "GET", f"/passages/{quote(passage_id, safe='')}", params=params)
 
     def note(self, file: str) -> NoteText:
         """A whole note file, line by line."""

@@ -60,6 +60,16 @@ def test_ask_with_an_empty_question_fails_with_a_clear_message(index_dir: Path) 
     assert "empty" in result.output.lower() and "Traceback" not in result.output
 
 
+def test_search_and_ask_without_k_take_the_settings_defaults(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_DEFAULT_K", "2")
+    monkeypatch.setenv("KB_DEFAULT_ASK_K", "1")
+    found = json.loads(kb("search", "sqs messages", "--json", "--index", str(index_dir)).stdout)
+    answer = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
+    assert len(found["results"]) == 2 and len(answer["passages"]) == 1
+    given = json.loads(kb("search", "sqs messages", "--k", "3", "--json", "--index", str(index_dir)).stdout)
+    assert len(given["results"]) == 3
+
+
 @pytest.mark.parametrize(
     ("host", "keys", "warned"),
     [("0.0.0.0", "", True), ("192.168.1.20", "", True), ("0.0.0.0", "k1", False), ("127.0.0.1", "", False), ("localhost", "", False)],
