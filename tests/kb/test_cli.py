@@ -117,7 +117,7 @@ class _Unclosed:
 def test_search_and_ask_use_a_server_that_serves_the_same_build(index_dir: Path, served_by, monkeypatch) -> None:
     local = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
     served_by(index_dir)
-    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: pytest.fail("loaded the index locally"))
+    monkeypatch.setattr("kb.cli.query.knowledge_base", lambda index=None: pytest.fail("loaded the index locally"))
     result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == local
@@ -126,13 +126,13 @@ def test_search_and_ask_use_a_server_that_serves_the_same_build(index_dir: Path,
 
 
 def test_a_server_of_another_build_is_not_used(index_dir: Path, served_by, tmp_path: Path, monkeypatch) -> None:
-    import kb.cli as cli
+    from kb.cli import query
 
     other = tmp_path / "other"
     build(write_notes(tmp_path / "notes"), other)
     served_by(other)
     loaded = []
-    real = cli._knowledge_base
-    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: loaded.append(index) or real(index))
+    real = query.knowledge_base
+    monkeypatch.setattr("kb.cli.query.knowledge_base", lambda index=None: loaded.append(index) or real(index))
     result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
     assert result.exit_code == 0 and loaded == [index_dir]

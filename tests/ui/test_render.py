@@ -1,4 +1,4 @@
-"""ui/render.py: note text is shown as text, images on the author's disk become a marker, cited lines stand out."""
+"""ui/render/: note text is shown as text, images on the author's disk become a marker, cited lines stand out."""
 
 from __future__ import annotations
 
