@@ -21,10 +21,9 @@ from pydantic import BaseModel, Field
 
 from api.errors import ApiError, error_body
 from api.limits import ModelSlots
-from api.routes.services import MAX_CONTEXT_LINES
 from api.schemas import ServiceList
 from api.serving import Serving
-from kb.config import Settings
+from kb.config import DEFAULTS, Settings
 from kb.errors import KBError, NotFound
 from kb.models import Answer, ComparisonTable, Hit, PassageContext, SearchResult
 
@@ -272,7 +271,9 @@ class NotesMCPServer(MCPServer):
         return [*await super().list_resources(), *await self.notes.note_resources()]
 
 
-Query = Annotated[str, Field(description="A question or keywords in plain words (at most 1000 characters)")]
+Query = Annotated[
+    str, Field(description=f"A question or keywords in plain words (at most {DEFAULTS.max_query_chars} characters)")
+]
 Service = Annotated[
     str | None, Field(description="Only passages about this service: a catalogue id, name or alias (list_services)")
 ]
@@ -286,14 +287,16 @@ def build_mcp_server(serving: Serving, slots: ModelSlots, version: str = "") -> 
     @server.tool(name="search", title="Search the notes", description=SEARCH_DESCRIPTION, annotations=READ_ONLY)
     async def search(
         query: Query,
-        k: Annotated[int, Field(description="How many passages, 1 to 50")] = 10,
+        k: Annotated[int, Field(description=f"How many passages, 1 to {DEFAULTS.max_k}")] = DEFAULTS.default_k,
         service: Service = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         return await tools.search(query, k, service)
 
     @server.tool(name="ask", title="Answer from the notes", description=ASK_DESCRIPTION, annotations=READ_ONLY)
     async def ask(
-        question: Annotated[str, Field(description="The question in plain words (at most 1000 characters)")],
+        question: Annotated[
+            str, Field(description=f"The question in plain words (at most {DEFAULTS.max_query_chars} characters)")
+        ],
         service: Service = None,
     ) -> Annotated[CallToolResult, Answer]:
         return await tools.ask(question, service)
@@ -314,11 +317,14 @@ def build_mcp_server(serving: Serving, slots: ModelSlots, version: str = "") -> 
     @server.tool(name="get_passage", title="Read a passage", description=GET_PASSAGE_DESCRIPTION, annotations=READ_ONLY)
     async def get_passage(
         id: Annotated[str, Field(description="A passage id from search, ask or compare")],
-        context: Annotated[int, Field(description="Lines of the file to add before and after it, 0 to 20")] = 0,
+        context: Annotated[
+            int, Field(description=f"Lines of the file to add before and after it, 0 to {DEFAULTS.max_passage_context}")
+        ] = 0,
     ) -> Annotated[CallToolResult, PassageContext]:
-        if not 0 <= context <= MAX_CONTEXT_LINES:
+        most = serving.settings.max_passage_context
+        if not 0 <= context <= most:
             # The same bound, and words, as GET /passages/{id}?context=.
-            return error_result(f"context must be between 0 and {MAX_CONTEXT_LINES} lines, got {context}.", "BadQuery")
+            return error_result(f"context must be between 0 and {most} lines, got {context}.", "BadQuery")
         return await tools.get_passage(id, context)
 
     @server.resource(

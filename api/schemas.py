@@ -1,4 +1,5 @@
-"""Request bodies and the few response envelopes the API adds around kb.models (which it returns as they are)."""
+"""Request bodies and the API-only response envelopes; the envelopes a client reads too live in kb.models and are
+re-exported here."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kb.models import Chunk, FileProblem, FileSummary, IndexHealth, ServiceInfo  # noqa: F401 (FileSummary: Health's files)
+from kb.config import DEFAULTS
+from kb.models import BuildSummary, FilePassages, FileProblem, FileSummary, IndexHealth, NoteText, ServiceDetail, ServiceList
+
+__all__ = [
+    "AskRequest", "BuildSummary", "ErrorBody", "FilePassages", "FileSummary", "Health", "NoteText", "ReindexJob",
+    "ReindexStatus", "ServiceDetail", "ServiceList",
+]
 
 SQS_QUESTION = "How long does SQS keep messages?"
 
@@ -18,30 +25,11 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": SQS_QUESTION}, {"question": "What is a FIFO queue?", "k": 5, "service": "sqs"}]}
     )
 
-    question: str = Field(description="The question, at most KB_MAX_QUERY_CHARS (1000) characters")
-    k: int = Field(5, description="How many passages to draw the answer from, 1..KB_MAX_K (50)")
+    question: str = Field(description=f"The question, at most KB_MAX_QUERY_CHARS ({DEFAULTS.max_query_chars}) characters")
+    k: int = Field(
+        DEFAULTS.default_ask_k, description=f"How many passages to draw the answer from, 1..KB_MAX_K ({DEFAULTS.max_k})"
+    )
     service: str | None = Field(None, description="Only passages about this service (catalogue id, name or alias)")
-
-
-class NoteText(BaseModel):
-    """A whole note file as the index read it: `lines[n - 1]` is the line that citations call file:n."""
-
-    file: str
-    lines: list[str]
-
-
-class ServiceList(BaseModel):
-    services: list[ServiceInfo]
-
-
-class FilePassages(BaseModel):
-    file: str = Field(description="A note file name, as the citations name it")
-    passages: list[Chunk] = Field(description="In line order")
-
-
-class ServiceDetail(BaseModel):
-    service: ServiceInfo
-    files: list[FilePassages]
 
 
 class Health(IndexHealth):
@@ -68,21 +56,6 @@ class ErrorBody(BaseModel):
 
     detail: str = Field(description="A readable message, safe to show to a user")
     error: str = Field(description="The kind of error: BadQuery, UnknownService, NotFound, IndexNotBuilt, InternalError...")
-
-
-class BuildSummary(BaseModel):
-    """What a finished rebuild did (the same figures `kb ingest --json` prints)."""
-
-    build_id: str
-    index_dir: str
-    files: int
-    sections: int
-    chunks: int
-    lines: int
-    reembedded: int = Field(description="Texts embedded by this build (the others were reused from the previous one)")
-    reused: int
-    seconds: float
-    problems: list[FileProblem] = Field(default_factory=list, description="Note files skipped, and why")
 
 
 class ReindexJob(BaseModel):

@@ -37,7 +37,11 @@ class Settings(BaseSettings):
 
     max_query_chars: int = 1000
     max_k: int = 50
-    default_k: int = 10
+    default_k: int = 10  # passages a search returns
+    default_ask_k: int = 5  # passages an answer is drawn from
+    # Lines of its note shown before and after a passage (GET /passages/{id}, get_passage): the default, and the most.
+    default_passage_context: int = 3
+    max_passage_context: int = 20
 
     # Retrieval fusion weights (tuned on the dev set with bench/tune_retrieval.py, checked on bench/data/heldout*.jsonl).
     dense_weight: float = 0.85
@@ -79,6 +83,11 @@ class Settings(BaseSettings):
     model_concurrency: int = 4
     request_timeout_s: float = 30.0
     log_queries: bool = False
+
+
+# The defaults as written above, whatever the environment says: a request schema (OpenAPI, MCP) and `kb --help` state
+# these, since they are built before any settings are read.
+DEFAULTS = Settings.model_construct()
 
 
 @lru_cache(maxsize=1)

@@ -168,7 +168,7 @@ class KnowledgeBase:
     def extract_answer(self, question: str, k: int | None = None, service: str | None = None) -> Answer:
         """The model work of `ask`: the question ranked over the loaded build, and the sentences that answer it."""
         question = clean_query(question, self.settings.max_query_chars)
-        k = self._check_k(5 if k is None else k)
+        k = self._check_k(self.settings.default_ask_k if k is None else k)
         allowed = self.service_filter(service)
         build = self._build
         query_vector = self.encode_query(question)
@@ -233,10 +233,11 @@ class KnowledgeBase:
         except (OSError, LookupError) as exc:
             raise NotFound(f"The note file {file_name!r} cannot be read now ({exc}).") from exc
 
-    def passage(self, chunk_id: str, context: int = 3) -> PassageContext:
+    def passage(self, chunk_id: str, context: int | None = None) -> PassageContext:
         """One passage with `context` lines of its file before and after it."""
-        if not 0 <= context <= 50:
-            raise BadQuery(f"context must be between 0 and 50 lines, got {context}.")
+        context = self.settings.default_passage_context if context is None else context
+        if not 0 <= context <= self.settings.max_passage_context:
+            raise BadQuery(f"context must be between 0 and {self.settings.max_passage_context} lines, got {context}.")
         state = self._build  # one build for both reads, even if a rebuild swaps in between
         chunk = self.chunk(chunk_id, state)
         lines = self.file_lines(chunk.file, state)

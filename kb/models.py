@@ -153,6 +153,8 @@ class FileProblem(BaseModel):
         return self.level in ("skipped", "bad_lines")
 
 
+# -- the envelopes the API answers with and its clients (ui/client.py) read -----------------------------------
+
 
 class FileSummary(BaseModel):
     chunks: int | None = None
@@ -178,6 +180,42 @@ class IndexHealth(BaseModel):
     )
     detail: str | None = Field(None, description="With status no_index: what is wrong and how to build the index")
     error: str | None = Field(None, description="With status no_index: IndexNotBuilt or IndexCorrupt")
+
+
+class ServiceList(BaseModel):
+    services: list[ServiceInfo]
+
+
+class FilePassages(BaseModel):
+    file: str = Field(description="A note file name, as the citations name it")
+    passages: list[Chunk] = Field(description="In line order")
+
+
+class ServiceDetail(BaseModel):
+    service: ServiceInfo
+    files: list[FilePassages]
+
+
+class NoteText(BaseModel):
+    """A whole note file as the index read it: `lines[n - 1]` is the line that citations call file:n."""
+
+    file: str
+    lines: list[str]
+
+
+class BuildSummary(BaseModel):
+    """What a finished rebuild did (the same figures `kb ingest --json` prints)."""
+
+    build_id: str
+    index_dir: str
+    files: int
+    sections: int
+    chunks: int
+    lines: int
+    reembedded: int = Field(description="Texts embedded by this build (the others were reused from the previous one)")
+    reused: int
+    seconds: float
+    problems: list[FileProblem] = Field(default_factory=list, description="Note files skipped, and why")
 
 
 Answer.model_rebuild()

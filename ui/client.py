@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from kb.models import Answer, Chunk, ComparisonTable, FileProblem, PassageContext, SearchResult, ServiceInfo
+from kb.models import (
+    Answer,
+    ComparisonTable,
+    FileProblem,
+    NoteText,
+    PassageContext,
+    SearchResult,
+    ServiceDetail,
+    ServiceInfo,
+    ServiceList,
+)
 
 # The API preloads the model, but a cold first /ask or a six-service /compare still takes seconds on a CPU: those
 # two get SLOW_READ_TIMEOUT_S. Everything else answers in milliseconds, so a page says within 10 s that the API is
@@ -67,29 +77,6 @@ class Health(BaseModel):
     problems: list[FileProblem] = Field(default_factory=list)
 
 
-class ServiceList(BaseModel):
-    services: list[ServiceInfo]
-
-
-class ServiceFile(BaseModel):
-    file: str
-    passages: list[Chunk]
-
-
-class ServiceDetail(BaseModel):
-    """GET /services/{id}: the service and its passages, grouped by note file."""
-
-    service: ServiceInfo
-    files: list[ServiceFile]
-
-
-class NoteText(BaseModel):
-    """GET /notes/{file}: line n of the note is lines[n - 1]."""
-
-    file: str
-    lines: list[str]
-
-
 Shape = TypeVar("Shape", bound=BaseModel)
 
 
@@ -122,9 +109,11 @@ class ApiClient:
         """The index the API serves: files, chunks per file, model, build time, skipped files."""
         return self._call(Health, "GET", "/health")
 
-    def search(self, q: str, k: int = 10, service: str | None = None) -> SearchResult:
-        """The k passages that best match q, optionally only those about one service."""
-        params: dict[str, Any] = {"q": q, "k": k}
+    def search(self, q: str, k: int | None = None, service: str | None = None) -> SearchResult:
+        """The k passages that best match q (no k: the API's default), optionally only those about one service."""
+        params: dict[str, Any] = {"q": q}
+        if k is not None:
+            params["k"] = k
         if service:
             params["service"] = service
         return self._call(SearchResult, "GET", "/search", params=params)
@@ -146,9 +135,10 @@ class ApiClient:
         """One service and its passages, grouped by note file in line order."""
         return self._call(ServiceDetail, "GET", f"/services/{quote(service_id, safe='')}")
 
-    def passage(self, passage_id: str, context: int = 3) -> PassageContext:
-        """One passage with `context` lines of its note before and after it."""
-        return self._call(PassageContext, "GET", f"/passages/{quote(passage_id, safe='')}", params={"context": context})
+    def passage(self, passage_id: str, context: int | None = None) -> PassageContext:
+        """One passage with `context` lines of its note before and after it (no context: the API's default)."""
+        params = {"context": context} if context is not None else {}
+        return self._call(PassageContext, "GET", f"/passages/{quote(passage_id, safe='')}", params=params)
 
     def note(self, file: str) -> NoteText:
         """A whole note file, line by line."""
@@ -161,6 +151,14 @@ class ApiClient:
             body["aspects"] = aspects
         return self._call(ComparisonTable, "POST", "/compare", json=body, timeout=self.slow_timeout)
 
+    def export(self, services: list[str], aspects: list[str] | None = None, format: Literal["md", "csv"] = "md") -> str:
+        """The comparison table as the API exports it (GET /compare/export): the same text as `kb compare --format`."""
+        params: dict[str, Any] = {"services": services, "format": format}
+        if aspects:
+            params["aspects"] = aspects
+        response = self._send("GET", "/compare/export", params=params, timeout=self.slow_timeout)
+        return response.text
+
     def _call(self, model: type[Shape], method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> Shape:
         url, data = self._request(method, path, timeout=timeout, **kwargs)
         try:
@@ -171,6 +169,15 @@ class ApiClient:
             raise ApiError(f"The API answered in a shape this UI does not know ({where}: {first.get('msg')}).", url) from None
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> tuple[str, Any]:
+        response = self._send(method, path, timeout=timeout, **kwargs)
+        url = str(response.request.url)
+        try:
+            return url, response.json()
+        except ValueError:
+            raise ApiError("The API answered with something that is not JSON.", url, response.status_code) from None
+
+    def _send(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        """The API's successful response; every failure (no answer, an error status) is raised as ApiError."""
         url = f"{self.base_url}{path}"
         extra = {"timeout": httpx.Timeout(timeout, connect=CONNECT_TIMEOUT_S)} if timeout else {}
         try:
@@ -185,13 +192,9 @@ class ApiClient:
             ) from None
         except httpx.HTTPError as exc:
             raise ApiError(f"The request to the notes-kb API at {self.base_url} failed: {exc}", url) from None
-        url = str(response.request.url)
         if response.status_code >= 400:
-            raise _error_from(response, url)
-        try:
-            return url, response.json()
-        except ValueError:
-            raise ApiError("The API answered with something that is not JSON.", url, response.status_code) from None
+            raise _error_from(response, str(response.request.url))
+        return response
 
     def __enter__(self) -> ApiClient:
         return self

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
 from api.schemas import SQS_QUESTION
+from kb.config import DEFAULTS
 from kb.retrieval import Mode
 from kb.models import SearchResult
 
@@ -27,14 +28,14 @@ async def search(
     q: Annotated[
         str,
         Query(
-            description="A question or keywords (at most 1000 characters)",
+            description=f"A question or keywords (at most {DEFAULTS.max_query_chars} characters)",
             openapi_examples={
                 "sqs": {"summary": "A question", "value": SQS_QUESTION},
                 "keywords": {"summary": "Keywords", "value": "s3 lifecycle glacier"},
             },
         ),
     ],
-    k: Annotated[int | None, Query(description="How many passages, 1..50; default 10")] = None,
+    k: Annotated[int | None, Query(description=f"How many passages, 1..{DEFAULTS.max_k}; default {DEFAULTS.default_k}")] = None,
     service: Annotated[
         str | None, Query(description="Only passages about this service (catalogue id, name or alias)", examples=["sqs"])
     ] = None,

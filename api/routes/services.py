@@ -10,11 +10,10 @@ from fastapi import APIRouter, Path, Query
 from api.deps import KnowledgeBaseDep
 from api.routes import BAD_REQUEST, NO_INDEX, NOT_FOUND
 from api.schemas import FilePassages, NoteText, ServiceDetail, ServiceList
+from kb.config import DEFAULTS
 from kb.models import PassageContext
 
 router = APIRouter(tags=["browse"])
-
-MAX_CONTEXT_LINES = 20
 
 
 @router.get("/services", response_model=ServiceList, summary="Services the notes cover", responses=NO_INDEX)
@@ -48,7 +47,9 @@ def service_detail(
 def passage(
     knowledge_base: KnowledgeBaseDep,
     passage_id: Annotated[str, Path(description="A passage id from /search, /ask or /services")],
-    context: Annotated[int, Query(ge=0, le=MAX_CONTEXT_LINES, description="Lines of the file to show before and after")] = 3,
+    context: Annotated[
+        int, Query(ge=0, le=DEFAULTS.max_passage_context, description="Lines of the file to show before and after")
+    ] = DEFAULTS.default_passage_context,
 ) -> PassageContext:
     """The passage and up to `context` lines before and after it, from its note file (by id only, never by path)."""
     return knowledge_base.passage(passage_id, context=context)

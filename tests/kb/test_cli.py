@@ -60,6 +60,16 @@ def test_ask_with_an_empty_question_fails_with_a_clear_message(index_dir: Path) 
     assert "empty" in result.output.lower() and "Traceback" not in result.output
 
 
+def test_search_and_ask_without_k_take_the_settings_defaults(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KB_DEFAULT_K", "2")
+    monkeypatch.setenv("KB_DEFAULT_ASK_K", "1")
+    found = json.loads(kb("search", "sqs messages", "--json", "--index", str(index_dir)).stdout)
+    answer = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
+    assert len(found["results"]) == 2 and len(answer["passages"]) == 1
+    given = json.loads(kb("search", "sqs messages", "--k", "3", "--json", "--index", str(index_dir)).stdout)
+    assert len(given["results"]) == 3
+
+
 @pytest.mark.parametrize(
     ("host", "keys", "warned"),
     [("0.0.0.0", "", True), ("192.168.1.20", "", True), ("0.0.0.0", "k1", False), ("127.0.0.1", "", False), ("localhost", "", False)],
@@ -107,7 +117,7 @@ class _Unclosed:
 def test_search_and_ask_use_a_server_that_serves_the_same_build(index_dir: Path, served_by, monkeypatch) -> None:
     local = json.loads(kb("ask", QUESTION, "--json", "--index", str(index_dir)).stdout)
     served_by(index_dir)
-    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: pytest.fail("loaded the index locally"))
+    monkeypatch.setattr("kb.cli.query.knowledge_base", lambda index=None: pytest.fail("loaded the index locally"))
     result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == local
@@ -116,13 +126,13 @@ def test_search_and_ask_use_a_server_that_serves_the_same_build(index_dir: Path,
 
 
 def test_a_server_of_another_build_is_not_used(index_dir: Path, served_by, tmp_path: Path, monkeypatch) -> None:
-    import kb.cli as cli
+    from kb.cli import query
 
     other = tmp_path / "other"
     build(write_notes(tmp_path / "notes"), other)
     served_by(other)
     loaded = []
-    real = cli._knowledge_base
-    monkeypatch.setattr("kb.cli._knowledge_base", lambda index=None: loaded.append(index) or real(index))
+    real = query.knowledge_base
+    monkeypatch.setattr("kb.cli.query.knowledge_base", lambda index=None: loaded.append(index) or real(index))
     result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
     assert result.exit_code == 0 and loaded == [index_dir]

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kb.compare.export import to_csv, to_markdown
 from kb.models import Answer, Cell, CellCitation, Chunk, Citation, ComparisonTable, Hit, PassageContext, ServiceInfo
 from ui.client import ApiClient
 
@@ -188,6 +189,13 @@ def fake_api_handler(request: httpx.Request) -> httpx.Response:
         if unknown:
             return _error(404, f"Unknown service {unknown[0]!r}", "UnknownService", suggestions=[])
         return httpx.Response(200, json=COMPARISON.model_dump())
+    if path == "/compare/export":
+        unknown = [s for s in params.get_list("services") if s not in {s.id for s in SERVICES}]
+        if unknown:
+            return _error(404, f"Unknown service {unknown[0]!r}", "UnknownService", suggestions=[])
+        # As GET /compare/export renders it, with the exporter the API and `kb compare` use.
+        text = to_csv(COMPARISON) if params.get("format") == "csv" else to_markdown(COMPARISON)
+        return httpx.Response(200, text=text, headers={"content-type": "text/plain; charset=utf-8"})
     return _error(404, "Not Found", "NotFound")
 
 

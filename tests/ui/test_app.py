@@ -108,6 +108,8 @@ def test_compare_preselects_the_example_and_shows_a_table(open_app, fake_api):
     sources = html_of(app)
     assert 'id="kb-src-1"' in sources and "aws-developer-notes.md:1257" in sources
     assert {b.label for b in app.get("download_button")} == {"Markdown", "CSV"}
+    # The files come from GET /compare/export when a button is clicked: showing the table compares only once.
+    assert not fake_api.calls("GET", "/compare/export")
 
 
 def test_compare_sends_free_text_aspects(open_app, fake_api):

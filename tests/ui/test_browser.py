@@ -131,6 +131,31 @@ def test_compare_shows_sqs_sns_and_kinesis_side_by_side(servers, browser):
     save_screenshot(browser, "compare")
 
 
+def test_compare_downloads_are_what_the_api_exports(servers, browser, tmp_path: Path):
+    """The Markdown and CSV buttons save GET /compare/export's text, the files `kb compare --format` writes."""
+    from selenium.webdriver.common.by import By
+
+    api_url, ui_url = servers
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    browser.get(ui_url + "/compare")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button'), 60, "the form")
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button').click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".st-key-compare_csv button"), 180, "the download buttons")
+    browser.find_element(By.CSS_SELECTOR, ".st-key-compare_md button").click()
+    browser.find_element(By.CSS_SELECTOR, ".st-key-compare_csv button").click()
+    saved = lambda _: sorted(p for p in downloads.iterdir() if p.suffix in (".md", ".csv"))  # noqa: E731
+    wait_for(browser, lambda d: len(saved(d)) == 2, 180, "both files saved")
+    services = ["sqs", "sns", "kinesis-data-streams"]
+    for path in saved(browser):
+        expected = httpx.get(
+            f"{api_url}/compare/export", params={"services": services, "format": path.suffix[1:]}, timeout=180
+        ).text
+        assert path.name.startswith("sqs-vs-sns-vs-kinesis")
+        assert path.read_text(encoding="utf-8") == expected
+
+
 def chips(driver) -> list[str]:
     """The services chosen in Compare's picker, in order."""
     from selenium.webdriver.common.by import By

@@ -36,6 +36,23 @@ def test_requests_carry_the_documented_parameters(fake_api, fake_client: ApiClie
     assert passage.url.raw_path == b"/passages/a%2Fb%20c?context=5"  # an id never becomes a path
 
 
+def test_export_returns_the_api_rendering_of_the_table(fake_api, fake_client: ApiClient):
+    from kb.compare.export import to_csv, to_markdown
+
+    table = fake_client.compare(["sqs", "sns"])
+    assert fake_client.export(["sqs", "sns"], format="md") == to_markdown(table)
+    assert fake_client.export(["sqs", "sns"], ["Retention"], format="csv") == to_csv(table)
+    markdown, csv = fake_api.calls("GET", "/compare/export")
+    assert markdown.url.params.multi_items() == [("services", "sqs"), ("services", "sns"), ("format", "md")]
+    assert csv.url.params.multi_items() == [("services", "sqs"), ("services", "sns"), ("format", "csv"), ("aspects", "Retention")]
+
+
+def test_export_of_an_unknown_service_is_an_api_error(fake_client: ApiClient):
+    with pytest.raises(ApiError) as caught:
+        fake_client.export(["sqs", "nope"])
+    assert caught.value.status == 404
+
+
 def test_connection_refused_names_the_url(closed_port_url: str):
     with ApiClient(closed_port_url) as client, pytest.raises(ApiError) as caught:
         client.health()

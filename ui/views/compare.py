@@ -33,7 +33,8 @@ def slug(table: ComparisonTable, names: dict[str, str]) -> str:
     return "-vs-".join(names.get(s, s) for s in table.services).lower().replace(" ", "-")
 
 
-def show_table(table: ComparisonTable, names: dict[str, str]) -> None:
+def show_table(table: ComparisonTable, names: dict[str, str], requested_aspects: list[str] | None) -> None:
+    """The table, what it lacks, its downloads and its sources; `requested_aspects`: those asked for (None: defaults)."""
     st.html(render.comparison_html(table, names))
     missing = sum(c.status == "not_in_notes" for c in table.cells)
     conflicts = sum(c.status == "conflict" for c in table.cells)
@@ -46,12 +47,15 @@ def show_table(table: ComparisonTable, names: dict[str, str]) -> None:
     left.caption(" · ".join(notes) if notes else "Every cell is backed by your notes.")
     with right.container(horizontal=True, horizontal_alignment="right"):
         name = slug(table, names)
+        # The files are fetched from GET /compare/export on click (not on every rerun: each is a compare on the
+        # server), so they are exactly what the API and `kb compare --format` give.
+        client = api()
         st.download_button(
-            "Markdown", render.comparison_markdown(table, names), file_name=f"{name}.md", mime="text/markdown",
-            icon=":material/download:", on_click="ignore", key="compare_md",
+            "Markdown", lambda: client.export(table.services, requested_aspects, "md"), file_name=f"{name}.md",
+            mime="text/markdown", icon=":material/download:", on_click="ignore", key="compare_md",
         )
         st.download_button(
-            "CSV", render.comparison_csv(table, names), file_name=f"{name}.csv", mime="text/csv",
+            "CSV", lambda: client.export(table.services, requested_aspects, "csv"), file_name=f"{name}.csv", mime="text/csv",
             icon=":material/download:", on_click="ignore", key="compare_csv",
         )
 
@@ -119,11 +123,12 @@ if submitted:
             show_error(exc, "Could not compare")
         else:
             st.session_state["compare_result"] = table
+            st.session_state["compare_result_aspects"] = aspects or None
             st.session_state["compare_known_aspects"] = list(dict.fromkeys([*known_aspects, *table.aspects]))
 
 result: ComparisonTable | None = st.session_state.get("compare_result")
 if result is not None:
-    show_table(result, names)
+    show_table(result, names, st.session_state.get("compare_result_aspects"))
 elif not submitted:
     st.caption(
         "Pick two to six services and press Compare. Each cell quotes your notes and cites its lines; "

@@ -1,0 +1,5 @@
+"""`python -m kb.cli`: the `kb` command without its console script."""
+
+from kb.cli import app
+
+app()

@@ -1,0 +1,104 @@
+"""What every `kb` command shares: the Typer app, the consoles, exit codes, settings, the index and a running server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from kb.config import get_settings
+from kb.errors import KBError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="notes-kb: search your study notes, cited to the line.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+# Exit codes, the same for every command: 0 done (every note read in full); 1 done, but a file was skipped or
+# some of its lines could not be decoded (ingest, chunks); 2 bad usage (a bad option value, a folder that is a
+# file, an empty query, an unknown service); 3 failure (no index, a damaged index, another rebuild running).
+EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+
+
+class BadUsage(KBError):
+    """A command line that cannot be run as given (exit code 2)."""
+
+
+def fail(exc: KBError) -> None:
+    from kb.errors import BadQuery, UnknownService
+
+    err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+    raise typer.Exit(EXIT_USAGE if isinstance(exc, (BadQuery, UnknownService, BadUsage)) else EXIT_FAILED)
+
+
+def settings_for(notes: Path | None = None, index: Path | None = None):
+    settings = get_settings()
+    update = {k: v for k, v in {"notes_dir": notes, "index_dir": index}.items() if v is not None}
+    return settings.model_copy(update=update) if update else settings
+
+
+def knowledge_base(index: Path | None = None):
+    from kb.core import KnowledgeBase
+
+    return KnowledgeBase(settings_for(index=index))
+
+
+def given_or_setting(ctx: typer.Context, option: str, setting: str, index: Path | None) -> Any:
+    """The option's value when given on the command line, else the setting's: --help shows the default as written,
+    and a KB_ variable may set another."""
+    # By name: typer carries its own copy of click, whose ParameterSource is not click's.
+    if getattr(ctx.get_parameter_source(option), "name", None) == "DEFAULT":
+        return getattr(settings_for(index=index), setting)
+    return ctx.params[option]
+
+
+def from_server(method: str, path: str, index: Path | None, **request) -> dict | None:
+    """The JSON a running `kb serve` at KB_API_URL answers, when it serves the very build of the index this command
+    would load (same build id); None otherwise, and the command loads the index itself.
+
+    Asking the server costs milliseconds; loading the index and the model in this process costs seconds.
+    Any failure (no server, another build, a key refused, an error status) falls back to the local path,
+    which gives the same answer or the same error message.
+    """
+    from kb.store.manifest import serving_build_id
+
+    settings = settings_for(index=index)
+    build_id = serving_build_id(settings.index_dir)
+    if build_id is None:
+        return None
+    import httpx
+
+    keys = [k.strip() for k in settings.api_keys.split(",") if k.strip()]
+    headers = {"X-API-Key": keys[0]} if keys else {}
+    try:
+        with httpx.Client(base_url=settings.api_url, headers=headers, timeout=httpx.Timeout(30.0, connect=0.3)) as client:
+            health = client.get("/health", timeout=(0.3, 1.0, 1.0, 1.0))  # connect, read, write, pool
+            if health.status_code != 200 or health.json().get("build_id") != build_id:
+                return None
+            response = client.request(method, path, **request)
+    except (httpx.HTTPError, ValueError):
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_problems(problems) -> None:
+    """Every skipped file and problem, one line each, on stderr (the same list on every run)."""
+    labels = {"skipped": "[yellow]skipped[/yellow]", "bad_lines": "[yellow]bad lines[/yellow]",
+              "warning": "[yellow]warning[/yellow]", "notice": "note"}
+    for problem in problems:
+        where = f" (line {problem.line})" if problem.line and problem.level != "bad_lines" else ""
+        err.print(f"{labels[problem.level]} {problem.file}{where}: {problem.reason}", highlight=False)
