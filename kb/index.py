@@ -3,7 +3,10 @@ every search derives from it."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +23,8 @@ __all__ = [
     "StoredChunk", "build_dir", "ingest_command", "load_index", "read_manifest",
 ]
 
+T = TypeVar("T")
+
 
 @dataclass
 class LoadedBuild:
@@ -32,10 +37,12 @@ class LoadedBuild:
     vocabulary: NotesVocabulary = field(default_factory=lambda: NotesVocabulary(""))
     line_matrix: np.ndarray | None = None
     chunk_matrix: np.ndarray | None = None
-    # Views other modules derive from this build (compare's segments); they go when the build is swapped out.
-    derived: dict[str, object] = field(default_factory=dict)
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
     link_lists: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Views other modules derive from this build (the evidence layer's sentences), keyed by the function that makes
+    # each; they go when the build is swapped out.
+    _views: dict[Callable[..., object], object] = field(default_factory=dict, repr=False)
+    _views_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def of(cls, index: LoadedIndex) -> "LoadedBuild":
@@ -55,6 +62,13 @@ class LoadedBuild:
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
             link_lists=np.array([mostly_links(c.chunk.text) for c in index.chunks], dtype=bool),
         )
+
+    def view(self, make: Callable[["LoadedBuild"], T]) -> T:
+        """What `make` derives from this build: made on first use, once however many threads ask, then kept."""
+        with self._views_lock:
+            if make not in self._views:
+                self._views[make] = make(self)
+            return self._views[make]  # type: ignore[return-value]
 
     def chunk(self, i: int) -> Chunk:
         """The public chunk at position i of the build."""

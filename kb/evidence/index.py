@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,9 +37,6 @@ class SegmentIndex:
     chunk_matrix: np.ndarray | None = None
 
 
-_CACHE_LOCK = threading.Lock()
-
-
 def _note_lines(state: LoadedBuild) -> dict[str, list[NoteLine]]:
     index = state.index
     rows: dict[tuple[str, int], int] = {}
@@ -59,25 +55,22 @@ def _note_lines(state: LoadedBuild) -> dict[str, list[NoteLine]]:
 
 
 def segment_index(state: LoadedBuild) -> SegmentIndex:
-    """The build's segments, cut on first use and kept in the build's derived data (one cut however many threads ask).
+    """The build's segments, cut on first use and kept with the build (one cut however many threads ask).
 
     The cut is also saved in the build's folder, so the next process on the same build (a `kb ask` from the shell)
     reads it instead of cutting again (2-3 s on a CPU); the file's name changes with the catalogue and this layer's
     code, so a stale cut is never read."""
-    with _CACHE_LOCK:
-        cached = state.derived.get("compare_segments")
-        if cached is not None:
-            return cached
-        path = Path(state.index.directory) / f"evidence-{_cut_key()}.pickle"
-        parts = _read_cut(path)
-        if parts is None:
-            parts = _cut(state)
-            _write_cut(path, parts)
-        segments, by_service, table_headers = parts
-        built = SegmentIndex(segments, by_service, chunk_matrix=state.index.chunk_vectors.vectors(),
-                             table_headers=table_headers)
-        state.derived["compare_segments"] = built
-        return built
+    return state.view(_read_or_cut)
+
+
+def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
+    path = Path(state.index.directory) / f"evidence-{_cut_key()}.pickle"
+    parts = _read_cut(path)
+    if parts is None:
+        parts = _cut(state)
+        _write_cut(path, parts)
+    segments, by_service, table_headers = parts
+    return SegmentIndex(segments, by_service, chunk_matrix=state.index.chunk_vectors.vectors(), table_headers=table_headers)
 
 
 _Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
@@ -130,13 +123,11 @@ def _write_cut(path: Path, parts: _Cut) -> None:
 
 def sentence_subjects(state: LoadedBuild) -> dict[tuple[str, int], list[Segment]]:
     """(file, line) -> the segments of that line, for asking what a quoted sentence is about."""
-    with _CACHE_LOCK:
-        cached = state.derived.get("segments_by_line")
-        if cached is not None:
-            return cached
+    return state.view(_segments_by_line)
+
+
+def _segments_by_line(state: LoadedBuild) -> dict[tuple[str, int], list[Segment]]:
     by_line: dict[tuple[str, int], list[Segment]] = defaultdict(list)
     for segment in segment_index(state).segments:
         by_line[(segment.file, segment.line)].append(segment)
-    with _CACHE_LOCK:
-        state.derived["segments_by_line"] = dict(by_line)
-    return state.derived["segments_by_line"]
+    return dict(by_line)
