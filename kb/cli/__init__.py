@@ -7,7 +7,26 @@ starts fast. Each module below registers its commands on the one Typer app, in t
 
 from __future__ import annotations
 
-from kb.cli import build, query, serve  # noqa: F401  (registers the commands)
+import os
+import sys
+
+from kb.cli import build, common, query, serve  # noqa: F401  (registers the commands)
 from kb.cli.common import app
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The `kb` console script: the Typer app; then, after a command that loaded the index and the model in this
+    process, an exit without the interpreter's teardown. Freeing them takes 0.4 s, a fifth of a cold `kb ask`, and
+    nothing is left to write by then."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = 0 if exc.code is None else exc.code
+    if common.loaded_here and isinstance(code, int):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

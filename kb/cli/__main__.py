@@ -1,5 +1,5 @@
 """`python -m kb.cli`: the `kb` command without its console script."""
 
-from kb.cli import app
+from kb.cli import main
 
-app()
+main()

@@ -97,8 +97,23 @@ def served_by(monkeypatch: pytest.MonkeyPatch):
         client = TestClient(create_app(Settings(index_dir=index)))
         client.__enter__()
         monkeypatch.setattr("httpx.Client", lambda base_url, headers, timeout: _Unclosed(client))
+        monkeypatch.setattr("kb.cli.common._listening", lambda url: True)  # the in-process app has no socket
 
     return serve
+
+
+def test_the_server_probe_is_a_plain_connect() -> None:
+    import socket
+
+    from kb.cli.common import _listening
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert _listening(f"http://127.0.0.1:{port}")
+    assert not _listening(f"http://127.0.0.1:{port}")  # closed: refused at once, no HTTP client imported
+    assert not _listening("not a url")
 
 
 class _Unclosed:
@@ -136,3 +151,20 @@ def test_a_server_of_another_build_is_not_used(index_dir: Path, served_by, tmp_p
     monkeypatch.setattr("kb.cli.query.knowledge_base", lambda index=None: loaded.append(index) or real(index))
     result = kb("ask", QUESTION, "--json", "--index", str(index_dir))
     assert result.exit_code == 0 and loaded == [index_dir]
+
+
+def test_the_kb_script_answers_from_the_real_index_and_exits_with_the_commands_code(real_index_dir: Path) -> None:
+    """The console script ends a command that loaded the index here without the interpreter's teardown
+    (kb.cli.main): the answer must still be printed in full, and an error still exit 2."""
+    import subprocess
+
+    from kb.testing import kb_command, server_env
+
+    env = server_env(KB_INDEX_DIR=str(real_index_dir), KB_API_URL="http://127.0.0.1:9")  # no server there
+    done = subprocess.run([*kb_command(), "ask", "How long does SQS keep messages?", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["citations"] and "4 days" in answer["answer"]
+    bad = subprocess.run([*kb_command(), "ask", "   "], env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "empty" in bad.stderr
