@@ -6,12 +6,12 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kb.models import (
     Answer,
     ComparisonTable,
-    FileProblem,
+    IndexHealth,
     NoteText,
     PassageContext,
     SearchResult,
@@ -52,31 +52,6 @@ class ApiError(Exception):
         return f"{self.message} ({where})"
 
 
-class ModelInfo(BaseModel):
-    name: str = "?"
-    dimension: int | None = None
-
-
-class IndexedFile(BaseModel):
-    chunks: int | None = None
-    reader: str | None = None
-    encoding: str | None = None
-    title: str | None = None
-    tags: list[str] = Field(default_factory=list)
-
-
-class Health(BaseModel):
-    """What GET /health says about the index the API serves."""
-
-    status: str
-    build_id: str | None = None
-    built_at: str | None = None
-    model: ModelInfo | None = None
-    chunks: int | None = None
-    files: dict[str, IndexedFile] = Field(default_factory=dict)
-    problems: list[FileProblem] = Field(default_factory=list)
-
-
 Shape = TypeVar("Shape", bound=BaseModel)
 
 
@@ -105,9 +80,9 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def health(self) -> Health:
+    def health(self) -> IndexHealth:
         """The index the API serves: files, chunks per file, model, build time, skipped files."""
-        return self._call(Health, "GET", "/health")
+        return self._call(IndexHealth, "GET", "/health")
 
     def search(self, q: str, k: int | None = None, service: str | None = None) -> SearchResult:
         """The k passages that best match q (no k: the API's default), optionally only those about one service."""

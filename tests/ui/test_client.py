@@ -11,7 +11,7 @@ FAKE_URL = "http://fake-kb.test"
 
 
 def test_every_route_parses_into_its_shape(fake_client: ApiClient):
-    assert fake_client.health().model.dimension == 384
+    assert fake_client.health().model["dimension"] == 384
     assert [h.file for h in fake_client.search("sqs", k=2).results] == ["aws-developer-notes.md"] * 2
     answer = fake_client.ask("How long are messages kept in SQS?")
     assert answer.citations[0].start_line == 1261 and not answer.abstained

@@ -55,9 +55,9 @@ cols[2].metric("Services mentioned", len(services) if services is not None else 
 built, built_label = when(health.built_at)
 cols[3].metric(built_label, built)
 if health.model:
-    dimension = f", {health.model.dimension} dimensions" if health.model.dimension else ""
+    dimension = f", {health.model['dimension']} dimensions" if health.model.get("dimension") else ""
     st.caption(
-        f"Embedding model `{health.model.name}`{dimension} · build `{health.build_id or '?'}` "
+        f"Embedding model `{health.model.get('name', '?')}`{dimension} · build `{health.build_id or '?'}` "
         f"· status {health.status}"
     )
 
