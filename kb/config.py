@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # into model_cache_dir; "torch": sentence-transformers. A model ONNX cannot take runs under torch anyway.
     embed_runtime: Literal["onnx", "torch"] = "onnx"
     model_cache_dir: Path = PROJECT_ROOT / "data" / "cache"
+    # A server looks for a new build in the index folder (made by `kb ingest` or another replica) this often, and
+    # with index_watch also in a background thread, so that an idle replica follows too and no request pays the reload.
+    index_check_s: float = Field(1.0, ge=0)
+    index_watch: bool = True
 
     max_query_chars: int = 1000
     max_k: int = 50
