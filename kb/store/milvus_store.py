@@ -137,6 +137,17 @@ class MilvusPlace:
         if client.has_collection(collection):
             client.drop_collection(collection)
 
+    def drop_orphans(self, build_directory: Path) -> None:
+        """Drop this prefix's collections whose build folder is gone (a failed build whose folder was removed
+        without its collections). Builds are written under the index lock, so no other build is being written;
+        this is why one prefix serves one index folder."""
+        builds = build_directory.parent
+        present = {self.collection(folder, "") for folder in builds.iterdir()} if builds.is_dir() else set()
+        client = self.client(build_directory)
+        for collection in client.list_collections():
+            if collection.startswith(f"{self.prefix}_") and not any(collection.startswith(p) for p in present):
+                client.drop_collection(collection)
+
     def opened(self, build_directory: Path, name: str) -> tuple["MilvusClient", str]:
         """The client and the loaded collection of store `name`; IndexCorrupt when the collection is missing."""
         client = self.client(build_directory)
@@ -153,6 +164,7 @@ class MilvusPlace:
         """A new, empty collection for store `name` (one left by a killed build of the same id is replaced)."""
         client = self.client(build_directory)
         collection = self.collection(build_directory, name)
+        self.drop_orphans(build_directory)
         if client.has_collection(collection):
             client.drop_collection(collection)
         client.create_collection(collection, schema=schema, index_params=index_params)

@@ -142,3 +142,35 @@ def test_the_uri_and_token_settings() -> None:
     assert MilvusPlace().resolved_uri(folder) == str(Path("/srv/index/milvus.db").resolve())
     assert place.resolved_uri(folder) == settings.milvus_uri
     assert MilvusPlace(prefix="team_a").collection(Path("/srv/index/builds/20261207T1-ab.tmp"), "lines") == "team_a_20261207T1_ab_lines"
+
+
+def test_a_new_build_drops_the_collections_of_a_failed_build_whose_folder_is_gone(tmp_path: Path, place: MilvusPlace) -> None:
+    import shutil
+
+    serving, failed = build_folder(tmp_path, "serving"), build_folder(tmp_path, "failed")
+    MilvusVectorStores(place).write(serving, "chunks", unit_vectors(4))
+    MilvusVectorStores(place).write(failed, "chunks", unit_vectors(4))
+    shutil.rmtree(failed)  # what a failed reindex leaves: its folder removed, its collection not
+    MilvusVectorStores(place).write(build_folder(tmp_path, "next"), "chunks", unit_vectors(4))
+    assert sorted(place.client(serving).list_collections()) == ["notes_kb_next_chunks", "notes_kb_serving_chunks"]
+
+
+def test_a_milvus_lite_file_open_in_another_process_is_index_busy_saying_what_to_do(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kb.errors import IndexBusy
+
+    lite = tmp_path / "milvus.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from pymilvus import MilvusClient; c = MilvusClient({str(lite)!r}); print('open', flush=True); input()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(IndexBusy, match="one process") as raised:
+            MilvusVectorStores(MilvusPlace(uri=str(lite))).write(build_folder(tmp_path), "chunks", unit_vectors(2))
+        assert "POST /admin/reindex" in raised.value.message and "http://host:19530" in raised.value.message
+    finally:
+        holder.communicate("\n", timeout=30)
+        close_clients()
