@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from kb.config import Settings
-from kb.testing import LOAD_QUESTIONS, free_port, running, serve_command, server_env, wait_http
+from kb.testing import LOAD_QUESTIONS, free_port, reindex_and_wait, running, serve_command, server_env, wait_http
 from tests.conftest import SHIPPED_NOTES
 
 CLIENTS = 16
@@ -106,20 +106,6 @@ def client_loop(urls: list[str], number: int, stop: threading.Event, tally: Tall
             client.close()
 
 
-def reindex_on(url: str, admin_key: str, deadline: float) -> dict:
-    """POST /admin/reindex on one replica and follow the job to its end; the finished job."""
-    with httpx.Client(base_url=url, headers={"X-API-Key": admin_key}, timeout=30) as admin:
-        posted = admin.post("/admin/reindex")
-        assert posted.status_code == 202, posted.text
-        job_id = posted.json()["job_id"]
-        while time.monotonic() < deadline:
-            status = admin.get("/admin/reindex").json()
-            if status["running"] is None and status["last"] and status["last"]["job_id"] == job_id:
-                return status["last"]
-            time.sleep(0.2)
-    raise AssertionError("the reindex did not finish in time")
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_two_replicas_on_one_index_both_serve_a_rebuild_under_load(replicas: Replicas, figures: dict[str, str]) -> None:
@@ -137,7 +123,7 @@ def test_two_replicas_on_one_index_both_serve_a_rebuild_under_load(replicas: Rep
         time.sleep(REINDEX_AFTER_S)
         with (replicas.notes_dir / NOTE).open("a", encoding="utf-8") as note:
             note.write(EDIT)
-        job = reindex_on(replicas.urls[0], replicas.admin_key, time.monotonic() + 120)
+        job = reindex_and_wait(replicas.urls[0], replicas.admin_key, 120)
         assert job["state"] == "succeeded", job
         new = job["result"]["build_id"]
         rebuilt_after = time.monotonic() - started

@@ -33,12 +33,17 @@ def _current_build(index_dir: Path) -> str:
     return json.loads((index_dir / "manifest.json").read_text())["build_id"]
 
 
-def test_an_idle_server_follows_a_build_made_elsewhere(tmp_path: Path) -> None:
+def _served(tmp_path: Path) -> tuple[Path, Path, Serving]:
+    """(notes folder, index folder, a Serving over them checking every 0.1 s) for the inline test notes."""
     notes_dir = write_notes(tmp_path / "notes")
     index_dir = tmp_path / "index"
     build(notes_dir, index_dir)
     settings = Settings(notes_dir=notes_dir, index_dir=index_dir, index_check_s=0.1)
-    serving = Serving(settings, KnowledgeBase(settings, embedder=HashingEmbedder()))
+    return notes_dir, index_dir, Serving(settings, KnowledgeBase(settings, embedder=HashingEmbedder()))
+
+
+def test_an_idle_server_follows_a_build_made_elsewhere(tmp_path: Path) -> None:
+    notes_dir, index_dir, serving = _served(tmp_path)
     first = serving.knowledge_base.manifest["build_id"]
     serving.watch()
     try:
@@ -56,11 +61,7 @@ def test_an_idle_server_follows_a_build_made_elsewhere(tmp_path: Path) -> None:
 def test_a_broken_build_elsewhere_leaves_the_watcher_serving_the_old_one_and_the_next_good_one_is_picked_up(
     tmp_path: Path,
 ) -> None:
-    notes_dir = write_notes(tmp_path / "notes")
-    index_dir = tmp_path / "index"
-    build(notes_dir, index_dir)
-    settings = Settings(notes_dir=notes_dir, index_dir=index_dir, index_check_s=0.1)
-    serving = Serving(settings, KnowledgeBase(settings, embedder=HashingEmbedder()))
+    notes_dir, index_dir, serving = _served(tmp_path)
     first = serving.knowledge_base.manifest["build_id"]
     manifest_path = index_dir / "manifest.json"
     good_manifest = manifest_path.read_text()
