@@ -29,7 +29,7 @@ async def get_knowledge_base(serving: Annotated[Serving, Depends(get_serving)], 
     knowledge_base = serving.ready()
     if knowledge_base is None:
         knowledge_base = await run_in_threadpool(serving.current)
-    response.headers[INDEX_BUILD_HEADER] = str(knowledge_base.manifest.get("build_id"))
+    response.headers[INDEX_BUILD_HEADER] = knowledge_base.manifest.build_id
     return knowledge_base
 
 

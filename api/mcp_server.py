@@ -234,13 +234,13 @@ class NotesTools:
             knowledge_base = await self.knowledge_base()
         except KBError:
             return []
-        files = knowledge_base.manifest.get("files", {})
+        files = knowledge_base.manifest.files
         return [
             Resource(
                 uri=f"{NOTE_SCHEME}{name}",
                 name=name,
                 title=name,
-                description=f"The note file {name} as it is on disk ({info.get('chunks', '?')} passages); line n of "
+                description=f"The note file {name} as it is on disk ({info.chunks if info.chunks is not None else '?'} passages); line n of "
                 "the text is the line that citations call file:n.",
                 mime_type=_mime_type(name),
             )

@@ -24,6 +24,7 @@ from api.serving import Serving, release_free_memory
 from kb.config import Settings
 from kb.errors import IndexBusy, KBError
 from kb.index import BUILDS
+from kb.store.writer import index_lock
 
 if TYPE_CHECKING:
     from kb.embedder import Embedder
@@ -96,7 +97,7 @@ class Reindexer:
             running = self._running.model_copy(deep=True) if self._running else None
             last = self._last.model_copy(deep=True) if self._last else None
         knowledge_base = self.serving.knowledge_base
-        serving_build = knowledge_base.manifest.get("build_id") if knowledge_base is not None else None
+        serving_build = knowledge_base.manifest.build_id if knowledge_base is not None else None
         return ReindexStatus(running=running, last=last, serving_build_id=serving_build)
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -107,8 +108,6 @@ class Reindexer:
         return self._running is None
 
     def _check_index_lock(self) -> None:
-        from ingest.build import index_lock
-
         try:
             with index_lock(self.settings.index_dir):
                 pass
@@ -138,7 +137,7 @@ class Reindexer:
             )
             job.result = BuildSummary.model_validate(report.summary())
             self._progress(job, "loading", 0, 1)
-            serving_build = self.serving.reload_now().manifest.get("build_id")
+            serving_build = self.serving.reload_now().manifest.build_id
             if serving_build != report.build_id:
                 raise KBError(f"Built {report.build_id}, but the server now serves {serving_build} (a newer build?).")
             self._progress(job, "done", 1, 1)
@@ -165,8 +164,6 @@ class Reindexer:
     def _remove_partial_builds(self) -> None:
         # A failed build leaves builds/<id>.tmp (possibly large, after a full disk); the next build would remove it,
         # but free the space now. Under the index lock, so no other rebuild is writing one.
-        from ingest.build import index_lock
-
         try:
             with index_lock(self.settings.index_dir):
                 for partial in (self.settings.index_dir / BUILDS).glob("*.tmp"):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kb.models import Chunk, FileProblem, ServiceInfo
+from kb.models import Chunk, FileProblem, FileSummary, IndexHealth, ServiceInfo
 
 SQS_QUESTION = "How long does SQS keep messages?"
 
@@ -44,30 +44,10 @@ class ServiceDetail(BaseModel):
     files: list[FilePassages]
 
 
-class FileSummary(BaseModel):
-    chunks: int | None = None
-    reader: str | None = Field(None, description="The note shape the file was read as")
-    encoding: str | None = Field(None, description="The encoding the file was read in (utf-8-sig: UTF-8, BOM or not)")
-    title: str | None = Field(None, description="The title its front matter gives")
-    tags: list[str] = Field(default_factory=list, description="The tags its front matter gives")
-
-
-class Health(BaseModel):
+class Health(IndexHealth):
     """What is serving: the build, its model and files; or, with status "no_index", why nothing is."""
 
-    model_config = ConfigDict(protected_namespaces=())
-
-    status: Literal["ok", "no_index"]
-    build_id: str | None = None
-    built_at: str | None = None
-    model: dict | None = Field(None, description="The embedding model the index was built with (name, dimension)")
-    chunks: int | None = None
-    files: dict[str, FileSummary] = Field(default_factory=dict)
-    problems: list[FileProblem] = Field(
-        default_factory=list, description="Files skipped by the build and notes read with a problem (bad lines, a guessed encoding, empty), and why",
-    )
-    detail: str | None = Field(None, description="With status no_index: what is wrong and how to build the index")
-    error: str | None = Field(None, description="With status no_index: IndexNotBuilt or IndexCorrupt")
+    # The facade's IndexHealth under the name the OpenAPI schema has always given it.
 
 
 class ErrorBody(BaseModel):

@@ -113,7 +113,7 @@ class Serving:
             self.load_error = None
             self._last_reported = None
             settle_after_load()
-            log.info("serving index build %s from %s", self.knowledge_base.manifest.get("build_id"), self.settings.index_dir)
+            log.info("serving index build %s from %s", self.knowledge_base.manifest.build_id, self.settings.index_dir)
 
     def current(self) -> "KnowledgeBase":
         """The KnowledgeBase to answer this request with, refreshed if due; raises the load error when there is none."""
@@ -147,7 +147,7 @@ class Serving:
                 if self.knowledge_base.reload_if_changed():
                     self._reloaded()
             except KBError as exc:
-                self._report(f"kept index build {self.knowledge_base.manifest.get('build_id')}; the new one failed to load: {exc.message}")
+                self._report(f"kept index build {self.knowledge_base.manifest.build_id}; the new one failed to load: {exc.message}")
             except Exception:
                 log.exception("kept the serving index; reloading the new build failed unexpectedly")
         finally:
@@ -171,7 +171,7 @@ class Serving:
     def _reloaded(self) -> None:
         self._last_reported = None
         settle_after_load()
-        log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.get("build_id"))
+        log.info("reloaded: now serving index build %s", self.knowledge_base.manifest.build_id)
 
     def embedder(self) -> "Embedder":
         """The serving model (shared, never loaded twice), or the configured one when no index is loaded yet."""

@@ -39,7 +39,7 @@ def main() -> None:
     kb = KnowledgeBase(Settings(**({"index_dir": Path(args.index)} if args.index else {})))
     kb.warm_up()
     questions = load_questions(Path(args.questions))
-    print(f"{len(questions)} questions, index {kb.manifest['build_id']} ({kb.manifest['chunk_count']} chunks)")
+    print(f"{len(questions)} questions, index {kb.manifest.build_id} ({kb.manifest.chunk_count} chunks)")
     for mode in ("hybrid", "dense", "bm25"):
         report = evaluate(questions, lambda q: [h.model_dump() for h in kb.search(q, k=10, mode=mode).results])
         o = report.overall

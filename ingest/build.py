@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import shutil
 import time
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -23,25 +17,15 @@ from ingest.readers import reader_for
 from ingest.readers.base import make_section, section_problems, split_lines
 from ingest.readers.plain import PlainTextReader
 from kb.embedder import Embedder
-from kb.errors import IndexBusy, KBError
-from kb.index import (
-    BM25_DIR,
-    BUILDS,
-    CHUNK_VECTORS,
-    CHUNKS_FILE,
-    FORMAT_VERSION,
-    LINE_VECTORS,
-    LINES_FILE,
-    MANIFEST,
-    all_vectors,
-    build_dir,
-    load_index,
-)
-from kb.lexical import LexicalIndex
+from kb.errors import KBError
 from kb.models import FileProblem, Section
+from kb.store import Backend
+from kb.store.layout import MANIFEST
+from kb.store.manifest import FileInfo, Fingerprint, Manifest, ModelInfo, read_manifest
+from kb.store.reader import StoredChunk, load_index
+from kb.store.writer import BuildContents, BuildWriter
 
 Progress = Callable[[str, int, int], None]
-LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -79,38 +63,16 @@ class BuildReport:
         }
 
 
-@contextmanager
-def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
-    """Hold the rebuild lock of index_dir; a second rebuild waits (wait=True) or gets IndexBusy."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(index_dir / LOCK_FILE, "a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise IndexBusy(f"Another rebuild of {index_dir} is running ({holder}); wait for it or use --wait.") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the flock, also when the process is killed
-
-
-def _previous_vectors(index_dir: Path, model_name: str, dimension: int) -> dict[str, np.ndarray]:
+def _previous_vectors(index_dir: Path, embedder: Embedder, backend: Backend) -> dict[str, np.ndarray]:
     """embed-text hash -> vector from the serving build, when it was made by the same model."""
     try:
-        old = load_index(index_dir)
+        old = load_index(index_dir, backend)
     except KBError:
         return {}
-    model = old.manifest.get("model", {})
-    if model.get("name") != model_name or int(model.get("dimension", -1)) != dimension:
+    if not old.manifest.built_with(embedder):
         return {}
-    cache = dict(zip((c.embed_hash for c in old.chunks), all_vectors(old.chunk_vectors)))
-    cache.update(zip(old.line_hashes, all_vectors(old.line_vectors)))
+    cache = dict(zip((c.embed_hash for c in old.chunks), old.chunk_vectors.vectors()))
+    cache.update(zip(old.line_hashes, old.line_vectors.vectors()))
     return cache
 
 
@@ -161,56 +123,6 @@ def embed_missing(
         progress("embedding", 0, 0)
     vectors = np.stack([cache[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), dtype=np.float32)
     return vectors.astype(np.float32), len(missing)
-
-
-def _faiss_index(vectors: np.ndarray, dimension: int):
-    import faiss
-
-    index = faiss.IndexFlatIP(dimension)
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def _write_build(directory: Path, records: list[ChunkRecord], chunk_vectors, line_rows, line_vectors, dimension) -> None:
-    import faiss
-
-    directory.mkdir(parents=True)
-    with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as out:
-        for record in records:
-            row = {"chunk": record.chunk.model_dump(), "embed_hash": content_hash(record.embed_text)}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    (directory / LINES_FILE).write_text(json.dumps(line_rows), encoding="utf-8")
-    faiss.write_index(_faiss_index(chunk_vectors, dimension), str(directory / CHUNK_VECTORS))
-    faiss.write_index(_faiss_index(line_vectors, dimension), str(directory / LINE_VECTORS))
-    LexicalIndex.build([r.lexical_text for r in records]).save(directory / BM25_DIR)
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-
-
-def _swap_manifest(index_dir: Path, manifest: dict) -> None:
-    tmp = index_dir / f".{MANIFEST}.{manifest['build_id']}.tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump(manifest, out, indent=2)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, index_dir / MANIFEST)  # the one atomic step: readers see the old build or the new one
-
-
-def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
-    """Drop builds that no longer serve (the newest previous one stays for readers mid-load) and stale temp files."""
-    builds = index_dir / BUILDS
-    if builds.is_dir():
-        for child in builds.iterdir():
-            if child.name not in keep:
-                shutil.rmtree(child, ignore_errors=True)
-    for stale in index_dir.glob(f".{MANIFEST}.*.tmp"):
-        stale.unlink(missing_ok=True)
 
 
 def _without_front_matter(lines: list[str], sections: list[Section], end_line: int) -> list[Section]:
@@ -328,16 +240,15 @@ def build_index(
     wait: bool = False,
     progress: Progress | None = None,
     suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+    backend: Backend | None = None,
 ) -> BuildReport:
-    """Rebuild index_dir from notes_dir; the serving index changes only in the final atomic manifest swap."""
+    """Rebuild index_dir from notes_dir; the serving index changes only in the final atomic manifest swap.
+
+    `backend`: the stores to write the build with (the configured one when None)."""
     started = time.perf_counter()
     check_notes_dir(notes_dir)
-    with index_lock(index_dir, wait=wait):
-        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        report = BuildReport(build_id=build_id, index_dir=index_dir)
-        current = _current_build_id(index_dir)
-        _collect_garbage(index_dir, keep={b for b in (current,) if b})
-
+    with BuildWriter(index_dir, backend, wait=wait) as writer:
+        report = BuildReport(build_id=writer.build_id, index_dir=index_dir)
         fingerprint = build_fingerprint(notes_dir, max_tokens, suffixes)
         notes, skipped = read_notes(notes_dir, suffixes)
         if progress:
@@ -346,69 +257,61 @@ def build_index(
         report.problems = all_problems(notes, skipped)
         report.files, report.chunks = len(notes), len(records)
 
-        cache = _previous_vectors(index_dir, embedder.name, embedder.dimension)
+        cache = _previous_vectors(index_dir, embedder, writer.backend)
         line_texts = [unit.embed_text for r in records for unit in r.lines]
         texts = [r.embed_text for r in records] + line_texts
         vectors, report.reembedded = embed_missing(embedder, texts, cache, progress)
         report.reused = len(set(map(content_hash, texts))) - report.reembedded
-        chunk_vectors, line_vectors = vectors[: len(records)], vectors[len(records) :]
-        line_rows = {
-            "chunk": [i for i, r in enumerate(records) for _ in r.lines],
-            "line": [unit.line for r in records for unit in r.lines],
-            "part": [unit.part for r in records for unit in r.lines],
-            "hash": [content_hash(t) for t in line_texts],
-        }
         report.lines = len(line_texts)
-
-        tmp_dir = index_dir / BUILDS / f"{build_id}.tmp"
-        _write_build(tmp_dir, records, chunk_vectors, line_rows, line_vectors, embedder.dimension)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "build_id": build_id,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": {"name": embedder.name, "dimension": embedder.dimension},
-            "chunk_max_tokens": max_tokens,
-            "notes_dir": str(notes_dir.resolve()),
-            "note_suffixes": list(suffixes),
-            "files": report.per_file,
-            "chunk_count": len(records),
-            "line_count": len(line_texts),
-            "problems": [p.model_dump() for p in report.problems],
-            "fingerprint": fingerprint,
-        }
-        (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        _fsync_tree(tmp_dir)
-        os.rename(tmp_dir, build_dir(index_dir, build_id))
-        _swap_manifest(index_dir, manifest)
-        _collect_garbage(index_dir, keep={b for b in (current, build_id) if b})
+        contents = BuildContents(
+            chunks=[StoredChunk(r.chunk, content_hash(r.embed_text)) for r in records],
+            lines={
+                "chunk": [i for i, r in enumerate(records) for _ in r.lines],
+                "line": [unit.line for r in records for unit in r.lines],
+                "part": [unit.part for r in records for unit in r.lines],
+                "hash": [content_hash(t) for t in line_texts],
+            },
+            chunk_vectors=vectors[: len(records)],
+            line_vectors=vectors[len(records) :],
+            lexical_texts=[r.lexical_text for r in records],
+        )
+        writer.commit(
+            Manifest(
+                build_id=writer.build_id,
+                built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                model=ModelInfo(name=embedder.name, dimension=embedder.dimension),
+                chunk_max_tokens=max_tokens,
+                notes_dir=str(notes_dir.resolve()),
+                note_suffixes=list(suffixes),
+                files={name: FileInfo.model_validate(info) for name, info in report.per_file.items()},
+                chunk_count=len(records),
+                line_count=len(line_texts),
+                problems=report.problems,
+                fingerprint=fingerprint,
+            ),
+            contents,
+        )
         report.seconds = time.perf_counter() - started
         if progress:
             progress("done", report.chunks, report.chunks)
         return report
 
 
-def _current_build_id(index_dir: Path) -> str | None:
-    try:
-        return json.loads((index_dir / MANIFEST).read_text(encoding="utf-8")).get("build_id")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 # Bump when chunking or tagging changes what a build holds, so `kb ingest` knows an old index is stale.
 PIPELINE_VERSION = 4
 
 
-def build_fingerprint(notes_dir: Path, max_tokens: int, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> dict:
+def build_fingerprint(notes_dir: Path, max_tokens: int, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> Fingerprint:
     """What a build depends on besides the model: the notes' bytes, the catalogue, the chunking settings."""
     from kb.catalogue import catalogue_sha256
 
-    return {
-        "notes": notes_fingerprint(notes_dir, suffixes),
-        "catalogue": catalogue_sha256(),
-        "chunk_max_tokens": max_tokens,
-        "pipeline": PIPELINE_VERSION,
-        "suffixes": list(suffixes),
-    }
+    return Fingerprint(
+        notes=notes_fingerprint(notes_dir, suffixes),
+        catalogue=catalogue_sha256(),
+        chunk_max_tokens=max_tokens,
+        pipeline=PIPELINE_VERSION,
+        suffixes=list(suffixes),
+    )
 
 
 def _what_changed(before: dict[str, str], after: dict[str, str]) -> str:
@@ -427,8 +330,6 @@ def index_is_stale(
     suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
 ) -> str | None:
     """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current."""
-    from kb.index import read_manifest
-
     if not (index_dir / MANIFEST).exists():
         return f"there is no index at {index_dir} yet"
     try:
@@ -436,12 +337,12 @@ def index_is_stale(
         load_index(index_dir)
     except KBError as exc:
         return f"the index at {index_dir} cannot be used ({exc.message})"
-    if manifest.get("model", {}).get("name") != model_name:
-        return f"it was built with model {manifest.get('model', {}).get('name')!r}, not {model_name!r}"
-    built = manifest.get("fingerprint") or {}
+    if not manifest.built_with(model_name):
+        return f"it was built with model {manifest.model.name!r}, not {model_name!r}"
+    built = manifest.fingerprint or Fingerprint()
     current = build_fingerprint(notes_dir, max_tokens, suffixes)
-    if built.get("notes") != current["notes"]:
-        return f"the notes changed since it was built ({_what_changed(built.get('notes') or {}, current['notes'])})"
+    if built.notes != current.notes:
+        return f"the notes changed since it was built ({_what_changed(built.notes, current.notes)})"
     if built != current:
         return "the service catalogue, the note suffixes or the chunking changed since it was built"
     return None

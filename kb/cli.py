@@ -56,10 +56,11 @@ def _from_server(method: str, path: str, index: Path | None, **request) -> dict 
     Any failure (no server, another build, a key refused, an error status) falls back to the local path,
     which gives the same answer or the same error message.
     """
+    from kb.store.manifest import serving_build_id
+
     settings = _settings(index=index)
-    try:
-        build_id = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))["build_id"]
-    except (OSError, ValueError, KeyError, TypeError):
+    build_id = serving_build_id(settings.index_dir)
+    if build_id is None:
         return None
     import httpx
 
@@ -150,7 +151,6 @@ def ingest(
     from ingest.notes import parse_suffixes
     from kb.embedder import get_embedder
     from kb.model_folder import resolve_model
-    from kb.models import FileProblem
 
     settings = _settings(notes, index)
     _notes_dir_or_exit(settings)
@@ -165,20 +165,20 @@ def ingest(
                 from kb.index import read_manifest
 
                 manifest = read_manifest(settings.index_dir)
-                problems = [FileProblem.model_validate(p) for p in manifest.get("problems", [])]
+                problems = manifest.problems
                 _print_problems(problems)
                 err.print(
-                    f"index at {settings.index_dir} is up to date: nothing changed since build {manifest['build_id']} "
+                    f"index at {settings.index_dir} is up to date: nothing changed since build {manifest.build_id} "
                     "(use --force to rebuild anyway)",
                     highlight=False,
                 )
                 if as_json:
                     _print_json({
                         "up_to_date": True,
-                        "build_id": manifest["build_id"],
+                        "build_id": manifest.build_id,
                         "index_dir": str(settings.index_dir),
-                        "files": len(manifest.get("files", {})),
-                        "chunks": manifest.get("chunk_count"),
+                        "files": len(manifest.files),
+                        "chunks": manifest.chunk_count,
                         "reembedded": 0,
                         "problems": [p.model_dump() for p in problems],
                     })

@@ -17,11 +17,12 @@ from kb.difference import try_difference
 from kb.evidence import segment_index, sentence_subjects
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
-from kb.index import LoadedBuild, LoadedIndex, load_index, read_manifest
-from kb.models import Answer, Chunk, ComparisonTable, Hit, PassageContext, SearchResult, ServiceInfo
+from kb.index import LoadedBuild, LoadedIndex, Manifest, load_index, read_manifest
+from kb.models import Answer, Chunk, ComparisonTable, FileSummary, Hit, IndexHealth, PassageContext, SearchResult, ServiceInfo
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
 from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
+from kb.store import backend
 
 
 def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
@@ -53,12 +54,12 @@ class KnowledgeBase:
         return self._embedder
 
     def _load(self) -> LoadedIndex:
-        index = load_index(self.index_dir)
-        model = index.manifest.get("model", {})
-        if model.get("name") != self.embedder.name or int(model.get("dimension", -1)) != self.embedder.dimension:
+        index = load_index(self.index_dir, backend(self.settings))
+        model = index.manifest.model
+        if not index.manifest.built_with(self.embedder):
             raise IndexCorrupt(
-                f"The index at {self.index_dir} was built with model {model.get('name')!r} "
-                f"(dimension {model.get('dimension')}), but the configured model is {self.embedder.name!r} "
+                f"The index at {self.index_dir} was built with model {model.name!r} "
+                f"(dimension {model.dimension}), but the configured model is {self.embedder.name!r} "
                 f"(dimension {self.embedder.dimension}). Rebuild it with `kb ingest`."
             )
         return index
@@ -82,19 +83,19 @@ class KnowledgeBase:
         return self._build
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> Manifest:
         return self._build.index.manifest
 
     def reload_if_changed(self) -> bool:
         """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere)."""
         try:
-            on_disk = read_manifest(self.index_dir).get("build_id")
+            on_disk = read_manifest(self.index_dir).build_id
         except Exception:
             return False  # a broken or missing manifest never replaces a good index in memory
         if on_disk == self._build.index.build_id:
             return False
         with self._reload_lock:
-            if read_manifest(self.index_dir).get("build_id") == self._build.index.build_id:
+            if read_manifest(self.index_dir).build_id == self._build.index.build_id:
                 return False
             self._build = LoadedBuild.of(self._load())
             return True
@@ -278,8 +279,8 @@ class KnowledgeBase:
         if chunk_id not in state.by_id:
             manifest = state.index.manifest
             raise NotFound(
-                f"No passage with id {chunk_id!r} in the current index (build {manifest['build_id']}, built "
-                f"{manifest.get('built_at') or 'at an unknown time'}). A passage keeps its id while its text stays the "
+                f"No passage with id {chunk_id!r} in the current index (build {manifest.build_id}, built "
+                f"{manifest.built_at or 'at an unknown time'}). A passage keeps its id while its text stays the "
                 "same; this one was edited or removed, or the index was rebuilt since the id was given: search again "
                 "for a current id."
             )
@@ -288,11 +289,11 @@ class KnowledgeBase:
     def file_lines(self, file_name: str, state: LoadedBuild | None = None) -> list[str]:
         """The lines of an indexed note file (only files the manifest lists can be read)."""
         manifest = (state or self._build).index.manifest
-        if file_name not in manifest.get("files", {}):
+        if file_name not in manifest.files:
             raise NotFound(f"No note file {file_name!r} in the current index.")
-        notes_dir = Path(manifest.get("notes_dir") or self.settings.notes_dir)
+        notes_dir = Path(manifest.notes_dir or self.settings.notes_dir)
         # The encoding the build found for the file (UTF-16, a legacy one...), so lines match the passages' text.
-        encoding = manifest["files"][file_name].get("encoding") or "utf-8-sig"
+        encoding = manifest.files[file_name].encoding or "utf-8-sig"
         try:
             return (notes_dir / file_name).read_bytes().decode(encoding, errors="replace").splitlines()
         except (OSError, LookupError) as exc:
@@ -316,24 +317,18 @@ class KnowledgeBase:
             line=lines[chunk.start_line - 1] if chunk.start_char is not None and chunk.start_line <= len(lines) else None,
         )
 
-    def health(self) -> dict:
+    def health(self) -> IndexHealth:
         """What the loaded index holds: build, files, chunks, model."""
         manifest = self.manifest
-        return {
-            "status": "ok",
-            "build_id": manifest["build_id"],
-            "built_at": manifest.get("built_at"),
-            "model": manifest.get("model"),
-            "chunks": manifest.get("chunk_count"),
-            "files": {
-                name: {
-                    "chunks": info.get("chunks"),
-                    "reader": info.get("reader"),
-                    "encoding": info.get("encoding"),
-                    "title": info.get("title"),
-                    "tags": info.get("tags", []),
-                }
-                for name, info in manifest.get("files", {}).items()
+        return IndexHealth(
+            status="ok",
+            build_id=manifest.build_id,
+            built_at=manifest.built_at,
+            model=manifest.model.model_dump(),
+            chunks=manifest.chunk_count,
+            files={
+                name: FileSummary(chunks=info.chunks, reader=info.reader, encoding=info.encoding, title=info.title, tags=info.tags or [])
+                for name, info in manifest.files.items()
             },
-            "problems": manifest.get("problems", []),
-        }
+            problems=manifest.problems,
+        )

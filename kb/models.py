@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Section(BaseModel):
@@ -151,6 +151,33 @@ class FileProblem(BaseModel):
     def loses_text(self) -> bool:
         """True when something of the notes is not in the index as written (the ingest exits 1)."""
         return self.level in ("skipped", "bad_lines")
+
+
+
+class FileSummary(BaseModel):
+    chunks: int | None = None
+    reader: str | None = Field(None, description="The note shape the file was read as")
+    encoding: str | None = Field(None, description="The encoding the file was read in (utf-8-sig: UTF-8, BOM or not)")
+    title: str | None = Field(None, description="The title its front matter gives")
+    tags: list[str] = Field(default_factory=list, description="The tags its front matter gives")
+
+
+class IndexHealth(BaseModel):
+    """What is serving: the build, its model and files; or, with status "no_index", why nothing is."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    status: Literal["ok", "no_index"]
+    build_id: str | None = None
+    built_at: str | None = None
+    model: dict | None = Field(None, description="The embedding model the index was built with (name, dimension)")
+    chunks: int | None = None
+    files: dict[str, FileSummary] = Field(default_factory=dict)
+    problems: list[FileProblem] = Field(
+        default_factory=list, description="Files skipped by the build and notes read with a problem (bad lines, a guessed encoding, empty), and why",
+    )
+    detail: str | None = Field(None, description="With status no_index: what is wrong and how to build the index")
+    error: str | None = Field(None, description="With status no_index: IndexNotBuilt or IndexCorrupt")
 
 
 Answer.model_rebuild()

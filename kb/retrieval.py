@@ -301,8 +301,8 @@ class Retriever:
         dense = self.build.chunk_matrix @ vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
         line_chunk = np.zeros(0, dtype=np.int32)
         line_scores = np.zeros(0, dtype=np.float32)
-        if index.line_vectors.ntotal:
-            line_found, line_rows = index.line_vectors.search(vector, min(_LINE_CANDIDATES, index.line_vectors.ntotal))
+        if len(index.line_vectors):
+            line_found, line_rows = index.line_vectors.search(vector, _LINE_CANDIDATES)
             line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
         catalogue = self.catalogue
         named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}

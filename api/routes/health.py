@@ -11,6 +11,7 @@ from api.deps import get_serving
 from api.schemas import Health
 from api.serving import Serving
 from kb.errors import KBError
+from kb.models import IndexHealth
 
 router = APIRouter(tags=["health"])
 
@@ -21,11 +22,11 @@ router = APIRouter(tags=["health"])
     summary="Is an index serving, and which build",
     responses={503: {"model": Health, "description": "No usable index: status is no_index and detail says how to build it"}},
 )
-def health(serving: Annotated[Serving, Depends(get_serving)]) -> Health | JSONResponse:
+def health(serving: Annotated[Serving, Depends(get_serving)]) -> IndexHealth | JSONResponse:
     """The serving build (id, time, model, chunk and file counts, skipped files); HTTP 503 with status no_index when none."""
     try:
         knowledge_base = serving.current()
     except KBError as exc:
         body = Health(status="no_index", detail=exc.message, error=type(exc).__name__)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    return Health.model_validate(knowledge_base.health())
+    return knowledge_base.health()

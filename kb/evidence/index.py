@@ -16,7 +16,6 @@ import numpy as np
 
 from kb.catalogue import get_catalogue
 from kb.evidence.sentences import NoteLine, Segment, segment_file, table_blocks
-from kb.index import all_vectors
 
 if TYPE_CHECKING:
     from kb.index import LoadedBuild
@@ -73,7 +72,7 @@ def segment_index(state: LoadedBuild) -> SegmentIndex:
             parts = _cut(state)
             _write_cut(path, parts)
         segments, by_service, table_headers = parts
-        built = SegmentIndex(segments, by_service, chunk_matrix=all_vectors(state.index.chunk_vectors),
+        built = SegmentIndex(segments, by_service, chunk_matrix=state.index.chunk_vectors.vectors(),
                              table_headers=table_headers)
         state.derived["compare_segments"] = built
         return built

@@ -18,7 +18,9 @@ import pytest
 from api.app import create_app
 from kb.config import Settings
 from kb.errors import IndexCorrupt, KBError
-from kb.index import BM25_DIR, CHUNK_VECTORS, CHUNKS_FILE, LINE_VECTORS, LINES_FILE, MANIFEST, build_dir
+from kb.index import CHUNKS_FILE, LINES_FILE, MANIFEST, build_dir
+from kb.store.bm25_store import BM25_DIR
+from kb.store.faiss_store import CHUNK_VECTORS, LINE_VECTORS
 from kb.testing import HashingEmbedder, free_port, kb_command, server_env
 from tests.api.conftest import write_notes
 
@@ -114,7 +116,7 @@ def test_the_undamaged_index_loads(pristine_index: Path) -> None:
 
     # The real model's tokenizer and configuration only: no weights are loaded and nothing is embedded.
     knowledge_base = KnowledgeBase(Settings(index_dir=pristine_index))
-    assert knowledge_base.manifest["chunk_count"] == 6
+    assert knowledge_base.manifest.chunk_count == 6
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -7,6 +7,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -293,7 +294,7 @@ def test_a_passage_id_never_becomes_a_file_path(client: TestClient, path: str) -
 class _BrokenKnowledgeBase:
     """Serves a manifest but fails every search with an unexpected error."""
 
-    manifest = {"build_id": "broken"}
+    manifest = SimpleNamespace(build_id="broken")
 
     def reload_if_changed(self) -> bool:
         return False

@@ -289,7 +289,7 @@ def test_a_second_reindex_while_one_runs_is_409_and_progress_is_shown(served) ->
 
 
 def test_reindex_is_409_while_another_process_rebuilds(served) -> None:
-    from ingest.build import index_lock
+    from kb.store.writer import index_lock
 
     settings, index_dir = served
     with TestClient(make_app(settings)) as client, index_lock(index_dir):
@@ -305,10 +305,10 @@ def _assert_old_build_still_serves(client: TestClient, before: str) -> None:
 def test_a_rebuild_that_fills_the_disk_fails_cleanly_and_the_old_index_keeps_serving(
     served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingest.build
+    import kb.store.writer
 
     settings, index_dir = served
-    real_write = ingest.build._write_build
+    real_write = kb.store.writer.write_build_files
 
     def disk_full(directory: Path, *args) -> None:
         directory.mkdir(parents=True)
@@ -318,14 +318,14 @@ def test_a_rebuild_that_fills_the_disk_fails_cleanly_and_the_old_index_keeps_ser
     with TestClient(make_app(settings)) as client:
         before = client.get("/health").json()["build_id"]
         (settings.notes_dir / "kinesis.md").write_text(KINESIS_NOTE, encoding="utf-8")
-        monkeypatch.setattr(ingest.build, "_write_build", disk_full)
+        monkeypatch.setattr(kb.store.writer, "write_build_files", disk_full)
         job = client.post("/admin/reindex", headers=ADMIN).json()
         last = wait_for_job(client, job["job_id"])["last"]
         assert last["state"] == "failed" and "No space left on device" in last["error"]
         assert leftovers(index_dir) == []  # the partial build is removed at once, freeing the space
         _assert_old_build_still_serves(client, before)
         # Once there is room again, the next rebuild works.
-        monkeypatch.setattr(ingest.build, "_write_build", real_write)
+        monkeypatch.setattr(kb.store.writer, "write_build_files", real_write)
         job = client.post("/admin/reindex", headers=ADMIN).json()
         assert wait_for_job(client, job["job_id"])["last"]["state"] == "succeeded"
         assert client.get("/services/kinesis").status_code == 200

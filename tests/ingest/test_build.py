@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.build import build_index, index_is_stale, index_lock
+from ingest.build import build_index, index_is_stale
+from kb.store.writer import index_lock
 from kb.errors import IndexBusy, IndexCorrupt, IndexNotBuilt
-from kb.index import CHUNK_VECTORS, MANIFEST, build_dir, load_index, read_manifest
+from kb.index import MANIFEST, build_dir, load_index, read_manifest
+from kb.store.faiss_store import CHUNK_VECTORS
 from kb.testing import HashingEmbedder
 from tests.conftest import SHIPPED_NOTES
 
@@ -51,14 +53,14 @@ def notes(tmp_path: Path) -> Path:
 def test_build_writes_a_self_describing_index(notes, tmp_index):
     report = build_index(notes, tmp_index, HashingEmbedder())
     manifest = read_manifest(tmp_index)
-    assert manifest["chunk_count"] == report.chunks > 0
-    assert manifest["model"] == {"name": "hashing-test-embedder", "dimension": 64}
-    assert set(manifest["files"]) == {"a.md", "b.txt"}
-    assert all(len(info["sha256"]) == 64 for info in manifest["files"].values())
-    assert manifest["built_at"]
+    assert manifest.chunk_count == report.chunks > 0
+    assert manifest.model.name == "hashing-test-embedder" and manifest.model.dimension == 64
+    assert set(manifest.files) == {"a.md", "b.txt"}
+    assert all(len(info.sha256) == 64 for info in manifest.files.values())
+    assert manifest.built_at
     loaded = load_index(tmp_index)
     assert len(loaded.chunks) == report.chunks
-    assert loaded.chunk_vectors.ntotal == report.chunks
+    assert len(loaded.chunk_vectors) == report.chunks
     assert index_is_stale(notes, tmp_index, "hashing-test-embedder") is None
 
 
@@ -89,7 +91,7 @@ def test_previous_build_is_removed_only_after_the_swap(notes, tmp_index):
     first = build_index(notes, tmp_index, HashingEmbedder())
     second = build_index(notes, tmp_index, HashingEmbedder())
     third = build_index(notes, tmp_index, HashingEmbedder())
-    assert read_manifest(tmp_index)["build_id"] == third.build_id
+    assert read_manifest(tmp_index).build_id == third.build_id
     assert build_dir(tmp_index, second.build_id).is_dir()  # a reader mid-load of the previous build still finds it
     assert not build_dir(tmp_index, first.build_id).exists()
 
@@ -111,7 +113,7 @@ def test_odd_notes_are_read_and_reported_and_binary_files_skipped(notes, tmp_ind
     assert problems["empty.txt"].level == "notice" and "empty" in problems["empty.txt"].reason
     assert problems["binary.md"].level == "skipped" and "binary" in problems["binary.md"].reason
     assert problems["binary.md"].line == 2
-    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt", "latin1.md", "empty.txt"}
+    assert set(read_manifest(tmp_index).files) == {"a.md", "b.txt", "latin1.md", "empty.txt"}
     texts = [c.chunk.text for c in load_index(tmp_index).chunks if c.chunk.file == "latin1.md"]
     assert any("Café crème" in t for t in texts)
 
@@ -120,7 +122,7 @@ def test_missing_and_corrupt_indexes_say_how_to_fix(notes, tmp_index):
     with pytest.raises(IndexNotBuilt, match="kb ingest"):
         load_index(tmp_index)
     build_index(notes, tmp_index, HashingEmbedder())
-    faiss_file = build_dir(tmp_index, read_manifest(tmp_index)["build_id"]) / CHUNK_VECTORS
+    faiss_file = build_dir(tmp_index, read_manifest(tmp_index).build_id) / CHUNK_VECTORS
     faiss_file.write_bytes(faiss_file.read_bytes()[:50])
     with pytest.raises(IndexCorrupt, match="kb ingest"):
         load_index(tmp_index)
@@ -151,7 +153,7 @@ def test_cli_names_the_bad_line_of_a_file_and_indexes_the_rest(notes, tmp_index)
     assert proc.returncode == 1, stderr
     assert "bad lines bad.md: 1 line with bytes that are not UTF-8" in stderr and ": 4" in stderr
     assert "indexed 3 files" in stdout
-    assert set(read_manifest(tmp_index)["files"]) == {"a.md", "b.txt", "bad.md"}
+    assert set(read_manifest(tmp_index).files) == {"a.md", "b.txt", "bad.md"}
     # A no-change run reports the same problem and exits the same way.
     proc = _kb("ingest", "--notes", str(notes), "--index", str(tmp_index))
     again_out, again_err = proc.communicate(timeout=300)
@@ -178,7 +180,7 @@ def test_build_killed_midway_leaves_the_previous_index_serving(notes, tmp_index,
         proc.wait()
         assert read_manifest(tmp_index) == before
         loaded = load_index(tmp_index)
-        assert len(loaded.chunks) == before["chunk_count"]
+        assert len(loaded.chunks) == before.chunk_count
     # Leftovers of the killed builds do not stop the next one, which cleans them up.
     report = build_index(notes, tmp_index, get_embedder(Settings()))
     assert report.reembedded == 0

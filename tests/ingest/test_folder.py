@@ -84,11 +84,11 @@ def file_lines(notes: Path, name: str) -> list[str]:
 def test_every_note_is_indexed_under_its_path_in_the_folder(vault) -> None:
     notes, index, report = vault
     manifest = read_manifest(index)
-    assert set(manifest["files"]) == set(ENCODINGS)
+    assert set(manifest.files) == set(ENCODINGS)
     chunk_files = {c.chunk.file for c in load_index(index).chunks}
     assert chunk_files == set(ENCODINGS) - {"empty.md"}
-    assert manifest["files"]["AWS/sub/deeper/utf16.md"]["encoding"] == "utf-16"
-    assert manifest["files"]["AWS/latin1.md"]["encoding"] == "cp1252"
+    assert manifest.files["AWS/sub/deeper/utf16.md"].encoding == "utf-16"
+    assert manifest.files["AWS/latin1.md"].encoding == "cp1252"
 
 
 def test_every_passage_is_exactly_its_lines_or_its_slice(vault) -> None:
@@ -112,8 +112,8 @@ def test_front_matter_is_metadata_not_a_passage(vault) -> None:
     assert all("title:" not in c.text for c in chunks)
     assert all(c.tags == ["dns", "exam"] for c in chunks)
     assert any(c.text.startswith("# Routing") and c.start_line == 5 for c in chunks)
-    info = read_manifest(index)["files"]["AWS/sub/route53-windows.md"]
-    assert (info["title"], info["tags"], info["front_matter_lines"]) == ("Route 53 on Windows", ["dns", "exam"], 4)
+    info = read_manifest(index).files["AWS/sub/route53-windows.md"]
+    assert (info.title, info.tags, info.front_matter_lines) == ("Route 53 on Windows", ["dns", "exam"], 4)
 
 
 def test_problems_name_the_skipped_file_the_bad_line_the_encoding_and_the_empty_note(vault) -> None:
@@ -126,7 +126,7 @@ def test_problems_name_the_skipped_file_the_bad_line_the_encoding_and_the_empty_
         ("empty.md", "notice"),
     }
     assert problems[("mixed.md", "bad_lines")].lines == [4]
-    assert read_manifest(index)["problems"] == [p.model_dump() for p in report.problems]
+    assert read_manifest(index).problems == report.problems
 
 
 def test_the_big_note_and_the_long_line_are_searchable_with_exact_citations(vault) -> None:

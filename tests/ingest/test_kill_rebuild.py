@@ -100,10 +100,10 @@ def assert_serves(index_dir: Path, notes_dir: Path) -> str:
 
     manifest = read_manifest(index_dir)
     loaded = load_index(index_dir)
-    assert len(loaded.chunks) == manifest["chunk_count"] == loaded.chunk_vectors.ntotal
+    assert len(loaded.chunks) == manifest.chunk_count == len(loaded.chunk_vectors)
     knowledge_base = KnowledgeBase(Settings(notes_dir=notes_dir, index_dir=index_dir), embedder=HashingEmbedder())
     assert knowledge_base.search("sqs messages", k=1).results
-    return manifest["build_id"]
+    return manifest.build_id
 
 
 def test_a_build_killed_at_random_file_operations_never_breaks_the_index(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_a_build_killed_at_random_file_operations_never_breaks_the_index(tmp_pat
     assert outcomes.count("killed") >= 8
 
     report = build_index(notes_dir, index_dir, HashingEmbedder())
-    assert read_manifest(index_dir)["build_id"] == report.build_id
+    assert read_manifest(index_dir).build_id == report.build_id
     assert temp_files(index_dir) == []
     assert len(list((index_dir / "builds").iterdir())) <= 2  # the new build and the one before it
     assert assert_serves(index_dir, notes_dir) == report.build_id
@@ -166,8 +166,8 @@ def test_a_build_killed_around_the_swap_serves_the_previous_index(tmp_path: Path
     assert events_of(result)[-1].startswith(moment)
     assert assert_serves(index_dir, notes_dir) == previous
     report = build_index(notes_dir, index_dir, HashingEmbedder())
-    assert temp_files(index_dir) == [] and read_manifest(index_dir)["build_id"] == report.build_id
-    assert "streams.md" in read_manifest(index_dir)["files"]
+    assert temp_files(index_dir) == [] and read_manifest(index_dir).build_id == report.build_id
+    assert "streams.md" in read_manifest(index_dir).files
     assert assert_serves(index_dir, notes_dir) == report.build_id
 
 

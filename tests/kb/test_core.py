@@ -96,13 +96,13 @@ def test_ask_quotes_verbatim_or_abstains(small_kb):
 
 
 def test_reload_picks_up_a_new_build_and_survives_a_broken_one(small_kb, tmp_path):
-    old = small_kb.manifest["build_id"]
+    old = small_kb.manifest.build_id
     assert small_kb.reload_if_changed() is False
     (tmp_path / "notes" / "extra.md").write_text("## Kinesis:\n\nshards and 7 days retention\n", encoding="utf-8")
     build_index(tmp_path / "notes", tmp_path / "index", HashingEmbedder())
     assert small_kb.reload_if_changed() is True
-    assert small_kb.manifest["build_id"] != old
-    assert "extra.md" in small_kb.manifest["files"]
+    assert small_kb.manifest.build_id != old
+    assert "extra.md" in small_kb.manifest.files
     (tmp_path / "index" / "manifest.json").write_text("garbage", encoding="utf-8")
     assert small_kb.reload_if_changed() is False
     assert small_kb.search("kinesis shards").results  # the loaded index keeps serving
@@ -124,7 +124,7 @@ def test_a_line_map_pointing_past_the_chunks_is_corrupt(small_kb):
 
     from kb.index import LINES_FILE, build_dir, load_index
 
-    directory = build_dir(small_kb.index_dir, small_kb.manifest["build_id"])
+    directory = build_dir(small_kb.index_dir, small_kb.manifest.build_id)
     lines = json.loads((directory / LINES_FILE).read_text())
     lines["chunk"][0] = 10_000
     (directory / LINES_FILE).write_text(json.dumps(lines))

@@ -1,0 +1,48 @@
+"""The index format and its storage backends.
+
+kb.store.base       the seam: VectorStore / LexicalStore and the class side a backend implements
+kb.store.manifest   the typed manifest and reading it
+kb.store.layout     where things are in an index directory
+kb.store.reader     loading a build (LoadedIndex, load_index)
+kb.store.writer     writing a build: lock, write, fsync, atomic manifest swap, garbage collection
+kb.store.*_store    one module a backend
+
+`backend(settings)` picks the backend `Settings.backend` names; a new one is a module plus an entry in _BACKENDS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from kb.config import Settings
+    from kb.store.base import LexicalStoreType, VectorStoreType
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The store types of one backend: what a build writes its vectors and its lexical index with."""
+
+    name: str
+    vector_store: "VectorStoreType"
+    lexical_store: "LexicalStoreType"
+
+
+def _faiss() -> Backend:
+    from kb.store.bm25_store import BM25Store
+    from kb.store.faiss_store import FaissStore
+
+    return Backend("faiss", FaissStore, BM25Store)
+
+
+# Imported on first use, so choosing one backend never imports another's client library.
+_BACKENDS: dict[str, Callable[[], Backend]] = {"faiss": _faiss}
+
+
+def backend(settings: "Settings | None" = None) -> Backend:
+    """The backend the settings choose (KB_BACKEND; the process-wide settings when none are given)."""
+    from kb.config import get_settings
+
+    name = (settings or get_settings()).backend
+    return _BACKENDS[name]()

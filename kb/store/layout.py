@@ -1,0 +1,47 @@
+"""Where things are in an index directory, and the command that builds one.
+
+Layout of KB_INDEX_DIR:
+    manifest.json            the only pointer: names the build that serves (replaced atomically)
+    builds/<build_id>/       chunks.jsonl, lines.json, the backend's stores (FAISS: chunks.faiss, lines.faiss;
+                             bm25s: bm25/), manifest.json (a copy)
+    .lock                    held by a running rebuild
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+BUILDS = "builds"
+CHUNKS_FILE = "chunks.jsonl"
+LINES_FILE = "lines.json"
+LOCK_FILE = ".lock"
+# The store names a backend is asked to write and open in every build.
+CHUNK_STORE = "chunks"
+LINE_STORE = "lines"
+
+
+def build_dir(index_dir: Path, build_id: str) -> Path:
+    """The folder of one build of index_dir."""
+    return index_dir / BUILDS / build_id
+
+
+def ingest_command(index_dir: Path) -> str:
+    """The `kb ingest` command that builds this index directory (it names the directory unless it is the default)."""
+    from kb.config import get_settings
+
+    try:
+        default = index_dir.resolve() == get_settings().index_dir.resolve()
+    except OSError:
+        default = False
+    return "`kb ingest`" if default else f"`kb ingest --index {index_dir}`"
+
+
+def index_dir_of(build_directory: Path) -> Path:
+    """The index directory a build folder (or a file inside one: <index>/builds/<build id>/<file>) belongs to."""
+    return build_directory.parent.parent
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    """The sentence every IndexCorrupt message ends with."""
+    return f"Rebuild it with {ingest_command(index_dir)}."

@@ -1,0 +1,131 @@
+"""Writing a build: under the index lock, into builds/<id>.tmp, fsynced, renamed into place, then made the serving
+build by one atomic replace of manifest.json; builds that no longer serve are collected."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from kb.errors import IndexBusy
+from kb.store import Backend, backend as configured_backend
+from kb.store.layout import BUILDS, CHUNK_STORE, CHUNKS_FILE, LINE_STORE, LINES_FILE, LOCK_FILE, MANIFEST, build_dir
+from kb.store.manifest import Manifest, serving_build_id
+from kb.store.reader import StoredChunk
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the rebuild lock of index_dir; a second rebuild waits (wait=True) or gets IndexBusy."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexBusy(f"Another rebuild of {index_dir} is running ({holder}); wait for it or use --wait.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock, also when the process is killed
+
+
+@dataclass
+class BuildContents:
+    """What one build stores besides its manifest: chunks (chunk order), the line map, both vector sets, and the
+    texts the lexical store indexes (one per chunk)."""
+
+    chunks: list[StoredChunk]
+    lines: dict[str, list]
+    chunk_vectors: np.ndarray
+    line_vectors: np.ndarray
+    lexical_texts: list[str]
+
+
+def write_build_files(directory: Path, contents: BuildContents, backend: Backend) -> None:
+    """Every file of a build in a new folder (a temporary one: nothing reads it before it is renamed into place)."""
+    directory.mkdir(parents=True)
+    with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as out:
+        for stored in contents.chunks:
+            out.write(json.dumps({"chunk": stored.chunk.model_dump(), "embed_hash": stored.embed_hash}, ensure_ascii=False) + "\n")
+    (directory / LINES_FILE).write_text(json.dumps(contents.lines), encoding="utf-8")
+    backend.vector_store.write(directory, CHUNK_STORE, contents.chunk_vectors)
+    backend.vector_store.write(directory, LINE_STORE, contents.line_vectors)
+    backend.lexical_store.write(directory, contents.lexical_texts)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _swap_manifest(index_dir: Path, manifest: Manifest) -> None:
+    tmp = index_dir / f".{MANIFEST}.{manifest.build_id}.tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(manifest.to_json())
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, index_dir / MANIFEST)  # the one atomic step: readers see the old build or the new one
+
+
+def collect_garbage(index_dir: Path, keep: set[str], backend: Backend) -> None:
+    """Drop builds that no longer serve (the newest previous one stays for readers mid-load) and stale temp files."""
+    builds = index_dir / BUILDS
+    if builds.is_dir():
+        for child in builds.iterdir():
+            if child.name not in keep:
+                backend.vector_store.drop(child, CHUNK_STORE)
+                backend.vector_store.drop(child, LINE_STORE)
+                backend.lexical_store.drop(child)
+                shutil.rmtree(child, ignore_errors=True)
+    for stale in index_dir.glob(f".{MANIFEST}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+class BuildWriter:
+    """One new build of an index directory: `with BuildWriter(index_dir) as writer: ... writer.commit(...)`.
+
+    Entering takes the index lock (IndexBusy unless wait) and clears what killed builds left; `commit` writes the
+    build beside the serving one and swaps it in. Nothing a reader sees changes before the manifest swap."""
+
+    def __init__(self, index_dir: Path, backend: Backend | None = None, wait: bool = False) -> None:
+        self.index_dir = index_dir
+        self.backend = backend or configured_backend()
+        self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.previous: str | None = None
+        self._lock = index_lock(index_dir, wait=wait)
+
+    def __enter__(self) -> "BuildWriter":
+        self._lock.__enter__()
+        self.previous = serving_build_id(self.index_dir)
+        collect_garbage(self.index_dir, {b for b in (self.previous,) if b}, self.backend)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.__exit__(*exc_info)
+
+    def commit(self, manifest: Manifest, contents: BuildContents) -> None:
+        """Write the build that `manifest` describes and make it the serving one."""
+        tmp_dir = self.index_dir / BUILDS / f"{self.build_id}.tmp"
+        write_build_files(tmp_dir, contents, self.backend)
+        (tmp_dir / MANIFEST).write_text(manifest.to_json(ascii_only=False), encoding="utf-8")
+        _fsync_tree(tmp_dir)
+        os.rename(tmp_dir, build_dir(self.index_dir, self.build_id))
+        _swap_manifest(self.index_dir, manifest)
+        collect_garbage(self.index_dir, {b for b in (self.previous, self.build_id) if b}, self.backend)
