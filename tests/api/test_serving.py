@@ -21,7 +21,7 @@ def _wait_for_build(serving: Serving, build_id: str, timeout: float = 10.0) -> b
     """Whether the served build becomes build_id within timeout, looking only at what is loaded (no check of its own)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if serving.knowledge_base is not None and serving.knowledge_base.manifest["build_id"] == build_id:
+        if serving.knowledge_base is not None and serving.knowledge_base.manifest.build_id == build_id:
             return True
         time.sleep(0.05)
     return False
@@ -44,7 +44,7 @@ def _served(tmp_path: Path) -> tuple[Path, Path, Serving]:
 
 def test_an_idle_server_follows_a_build_made_elsewhere(tmp_path: Path) -> None:
     notes_dir, index_dir, serving = _served(tmp_path)
-    first = serving.knowledge_base.manifest["build_id"]
+    first = serving.knowledge_base.manifest.build_id
     serving.watch()
     try:
         (notes_dir / "kinesis.md").write_text(KINESIS_NOTE)
@@ -52,7 +52,7 @@ def test_an_idle_server_follows_a_build_made_elsewhere(tmp_path: Path) -> None:
         new = _current_build(index_dir)
         assert new != first
         assert _wait_for_build(serving, new), "the watcher did not load the new build"
-        assert "kinesis.md" in serving.knowledge_base.manifest["files"]
+        assert "kinesis.md" in serving.knowledge_base.manifest.files
     finally:
         serving.stop_watching()
     assert serving._watcher is None
@@ -62,14 +62,14 @@ def test_a_broken_build_elsewhere_leaves_the_watcher_serving_the_old_one_and_the
     tmp_path: Path,
 ) -> None:
     notes_dir, index_dir, serving = _served(tmp_path)
-    first = serving.knowledge_base.manifest["build_id"]
+    first = serving.knowledge_base.manifest.build_id
     manifest_path = index_dir / "manifest.json"
     good_manifest = manifest_path.read_text()
     serving.watch()
     try:
         manifest_path.write_text(good_manifest.replace(first, "missing-build"))
         time.sleep(0.6)  # several checks
-        assert serving.knowledge_base.manifest["build_id"] == first
+        assert serving.knowledge_base.manifest.build_id == first
         assert serving._watcher is not None and serving._watcher.is_alive()
         manifest_path.write_text(good_manifest)
         (notes_dir / "kinesis.md").write_text(KINESIS_NOTE)

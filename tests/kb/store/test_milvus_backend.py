@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from pydantic import SecretStr
 import pytest
 
 pytest.importorskip("pymilvus")
@@ -153,3 +154,24 @@ def test_the_dev_questions_score_on_milvus_as_on_faiss(real_kb: KnowledgeBase, t
         f"recall@5 {scored['faiss']['recall@5']:.3f} vs {scored['milvus']['recall@5']:.3f}, "
         f"MRR@10 {scored['faiss']['mrr@10']:.3f} vs {scored['milvus']['mrr@10']:.3f}"
     )
+
+
+def test_health_names_the_backend_and_its_uri_without_credentials(milvus_settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    build(milvus_settings)
+    settings = milvus_settings.model_copy(update={"milvus_token": SecretStr("root:Milvus")})
+    app = create_app(settings, knowledge_base=KnowledgeBase(settings, embedder=HashingEmbedder()))
+    with TestClient(app) as client:
+        health = client.get("/health")
+        assert health.status_code == 200
+        body = health.json()
+        assert body["backend"] == "milvus" and body["backend_uri"] == str(milvus_settings.index_dir.parent / "milvus.db")
+        assert "root:Milvus" not in health.text
+        assert client.get("/search", params={"q": "sqs retention"}).json()["results"]
+    faiss_app = create_app(Settings(index_dir=milvus_settings.index_dir.parent / "nothing-here"))
+    with TestClient(faiss_app) as client:
+        body = client.get("/health").json()
+        assert body["status"] == "no_index" and body["backend"] == "faiss" and body["backend_uri"] is None

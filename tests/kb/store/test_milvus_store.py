@@ -13,11 +13,12 @@ pytest.importorskip("milvus_lite")
 
 from kb.config import Settings  # noqa: E402
 from kb.errors import IndexCorrupt  # noqa: E402
-from kb.lexical import LexicalIndex  # noqa: E402
+from kb.store.bm25_store import BM25Store  # noqa: E402
 from kb.store.milvus_store import (  # noqa: E402
     MilvusLexicalStores,
     MilvusPlace,
     MilvusVectorStores,
+    backend_uri,
     close_clients,
     shown_uri,
 )
@@ -82,7 +83,7 @@ def test_bm25_in_milvus_ranks_chunks_as_bm25s_does(tmp_path: Path, place: Milvus
     folder = build_folder(tmp_path)
     stores.write(folder, TEXTS)
     store = stores.open(folder, len(TEXTS))
-    reference = LexicalIndex.build(TEXTS)
+    reference = BM25Store.build(TEXTS)
     for query in ("SQS message retention days", "visibility timeout", "Lambda batches of SQS messages", "Glacier lifecycle"):
         milvus, bm25s = store.scores(query), reference.scores(query)
         assert milvus.shape == bm25s.shape == (len(TEXTS),)
@@ -138,9 +139,9 @@ def test_the_uri_and_token_settings() -> None:
     assert shown_uri(settings.milvus_uri) == "https://milvus.example:19530/"
     assert shown_uri("/var/lib/notes/milvus.db") == "/var/lib/notes/milvus.db"
     # No URI: a Milvus Lite file in the index folder.
-    folder = Path("/srv/index/builds/b1")
-    assert MilvusPlace().resolved_uri(folder) == str(Path("/srv/index/milvus.db").resolve())
-    assert place.resolved_uri(folder) == settings.milvus_uri
+    assert MilvusPlace().resolved_uri(Path("/srv/index")) == str(Path("/srv/index/milvus.db").resolve())
+    assert place.resolved_uri(Path("/srv/index")) == settings.milvus_uri
+    assert backend_uri(settings) == "https://milvus.example:19530/"
     assert MilvusPlace(prefix="team_a").collection(Path("/srv/index/builds/20261207T1-ab.tmp"), "lines") == "team_a_20261207T1_ab_lines"
 
 
