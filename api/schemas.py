@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kb.models import Chunk, FileProblem, FileSummary, IndexHealth, ServiceInfo
+from kb.models import Chunk, FileProblem, FileSummary, IndexHealth, ServiceInfo  # noqa: F401 (FileSummary: Health's files)
 
 SQS_QUESTION = "How long does SQS keep messages?"
 

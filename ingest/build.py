@@ -20,7 +20,7 @@ from kb.embedder import Embedder
 from kb.errors import KBError
 from kb.models import FileProblem, Section
 from kb.store import Backend
-from kb.store.layout import MANIFEST
+from kb.store.layout import MANIFEST, build_dir
 from kb.store.manifest import FileInfo, Fingerprint, Manifest, ModelInfo, read_manifest
 from kb.store.reader import StoredChunk, load_index
 from kb.store.writer import BuildContents, BuildWriter
@@ -329,14 +329,17 @@ def index_is_stale(
     max_tokens: int = 200,
     suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
 ) -> str | None:
-    """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current."""
+    """Why the index needs a rebuild (missing, other model, notes changed), or None when it is current.
+
+    Reads the manifest only: a damaged vector or lexical file shows when the index is loaded, not here."""
     if not (index_dir / MANIFEST).exists():
         return f"there is no index at {index_dir} yet"
     try:
         manifest = read_manifest(index_dir)
-        load_index(index_dir)
     except KBError as exc:
         return f"the index at {index_dir} cannot be used ({exc.message})"
+    if not build_dir(index_dir, manifest.build_id).is_dir():
+        return f"the index at {index_dir} cannot be used (its build {manifest.build_id} is missing)"
     if not manifest.built_with(model_name):
         return f"it was built with model {manifest.model.name!r}, not {model_name!r}"
     built = manifest.fingerprint or Fingerprint()

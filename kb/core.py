@@ -18,7 +18,9 @@ from kb.evidence import segment_index, sentence_subjects
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedBuild, LoadedIndex, Manifest, load_index, read_manifest
-from kb.models import Answer, Chunk, ComparisonTable, FileSummary, Hit, IndexHealth, PassageContext, SearchResult, ServiceInfo
+from kb.models import (
+    Answer, Chunk, ComparisonTable, FileSummary, Hit, IndexHealth, PassageContext, SearchResult, ServiceInfo,
+)
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
 from kb.retrieval import MODES, Focus, Mode, Retriever, ServiceDescriptions, Weights
@@ -327,7 +329,9 @@ class KnowledgeBase:
             model=manifest.model.model_dump(),
             chunks=manifest.chunk_count,
             files={
-                name: FileSummary(chunks=info.chunks, reader=info.reader, encoding=info.encoding, title=info.title, tags=info.tags or [])
+                name: FileSummary(
+                    chunks=info.chunks, reader=info.reader, encoding=info.encoding, title=info.title, tags=info.tags or []
+                )
                 for name, info in manifest.files.items()
             },
             problems=manifest.problems,

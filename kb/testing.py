@@ -47,6 +47,51 @@ class HashingEmbedder:
         return 2 + int(len(_WORD.findall(text.lower())) * 1.3)
 
 
+class NumpyVectorStore:
+    """A brute-force VectorStore over a numpy matrix saved as <name>.npy: the smallest second backend, for tests of
+    the store seam (kb/store/base.py)."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._matrix.shape[1])
+
+    def __len__(self) -> int:
+        return len(self._matrix)
+
+    def search(self, query: np.ndarray, k: int, allowed_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.arange(len(self)) if allowed_rows is None else np.unique(np.asarray(allowed_rows, dtype=np.int64))
+        rows = rows[(rows >= 0) & (rows < len(self))]
+        scores = np.asarray(query, dtype=np.float32).reshape(-1, self.dimension) @ self._matrix[rows].T
+        order = np.argsort(-scores, axis=1, kind="stable")[:, : min(k, len(rows))]
+        return np.take_along_axis(scores, order, axis=1), rows[order]
+
+    def vectors(self) -> np.ndarray:
+        return self._matrix.copy()
+
+    @classmethod
+    def write(cls, directory: Path, name: str, vectors: np.ndarray) -> None:
+        np.save(directory / f"{name}.npy", np.asarray(vectors, dtype=np.float32))
+
+    @classmethod
+    def open(cls, directory: Path, name: str, expected_rows: int, dimension: int) -> "NumpyVectorStore":
+        from kb.errors import IndexCorrupt
+
+        try:
+            matrix = np.load(directory / f"{name}.npy")
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"The vector file {directory / name}.npy is unreadable ({exc}).") from exc
+        if matrix.shape != (expected_rows, dimension):
+            raise IndexCorrupt(f"The vector file {directory / name}.npy holds {matrix.shape}, not ({expected_rows}, {dimension}).")
+        return cls(matrix)
+
+    @classmethod
+    def drop(cls, directory: Path, name: str) -> None:
+        """Nothing to do: the file goes with the build folder."""
+
+
 # AWS questions the shipped notes answer, asked in turn by the load test and the load and UI latency benches.
 LOAD_QUESTIONS = [
     "How long are messages kept in SQS?",

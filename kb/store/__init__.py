@@ -42,8 +42,8 @@ def _milvus(settings: "Settings") -> Backend:
     return milvus_backend(settings)
 
 
-# Imported on first use, so choosing one backend never imports another's client library. A backend gets the
-# settings: Milvus's are where its collections are (KB_MILVUS_URI, KB_MILVUS_TOKEN).
+# Imported on first use, so choosing one backend never imports another's client library. A factory gets the
+# settings, so a backend with a server (its address, its credentials) can connect from them.
 _BACKENDS: dict[str, Callable[["Settings"], Backend]] = {"faiss": _faiss, "milvus": _milvus}
 
 

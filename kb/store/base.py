@@ -4,6 +4,11 @@ opens them inside one build folder.
 A backend is one module (kb/store/faiss_store.py, kb/store/bm25_store.py) registered in kb/store/__init__.py and
 chosen by `Settings.backend`. Everything above the seam (kb/retrieval.py, kb/evidence, ingest/build.py) uses only
 the methods named here: rows are positions in insertion order (row i of the chunk store is chunk i of the build).
+
+The store types are written to while building, into builds/<id>.tmp (renamed to builds/<id> once complete), and
+opened from builds/<id>. A backend that keeps its data outside the folder (a database) keys it by
+kb.store.layout.build_id_of(directory) and the store name, and removes it in `drop`. The store types may be classes
+(FAISS) or instances holding a connection made from Settings (see kb.store.backend).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ class VectorStore(Protocol):
         """The k best rows for each query vector (query: n x dimension), best first: (scores, rows), each n x k'.
 
         k' = min(k, rows searched). `allowed_rows` (row numbers) limits the search to those rows (a service filter);
-        None searches all. Ties keep the lower row first.
+        None searches all. Equal scores come in the backend's own order (FAISS's is not row order).
         """
         ...
 

@@ -36,12 +36,16 @@ class FaissStore:
         import faiss
 
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1, self.dimension)
-        if allowed_rows is None:
-            return self._index.search(query, min(k, len(self)))
-        allowed = np.ascontiguousarray(allowed_rows, dtype=np.int64)
+        allowed = None if allowed_rows is None else np.unique(np.asarray(allowed_rows, dtype=np.int64))
+        if allowed is not None:
+            allowed = allowed[(allowed >= 0) & (allowed < len(self))]
+        k = min(k, len(self) if allowed is None else len(allowed))
+        if k <= 0:
+            return np.zeros((len(query), 0), dtype=np.float32), np.zeros((len(query), 0), dtype=np.int64)
+        if allowed is None:
+            return self._index.search(query, k)
         params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed)))
-        scores, rows = self._index.search(query, min(k, len(allowed)), params=params)
-        return scores, rows
+        return self._index.search(query, k, params=params)
 
     def vectors(self) -> np.ndarray:
         """Every stored vector, in insertion order."""

@@ -37,6 +37,12 @@ def ingest_command(index_dir: Path) -> str:
     return "`kb ingest`" if default else f"`kb ingest --index {index_dir}`"
 
 
+def build_id_of(build_directory: Path) -> str:
+    """The id of the build a folder holds: builds are written into builds/<id>.tmp and renamed to builds/<id>, so a
+    backend that keeps data outside the folder keys it by this, the same while writing, opening and dropping."""
+    return build_directory.name.removesuffix(".tmp")
+
+
 def index_dir_of(build_directory: Path) -> Path:
     """The index directory a build folder (or a file inside one: <index>/builds/<build id>/<file>) belongs to."""
     return build_directory.parent.parent

@@ -27,7 +27,7 @@ import numpy as np
 from kb.errors import IndexBusy, IndexCorrupt, KBError
 from kb.lexical import tokenize
 from kb.store import Backend
-from kb.store.layout import index_dir_of, rebuild_hint
+from kb.store.layout import build_id_of, index_dir_of, rebuild_hint
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -124,8 +124,7 @@ class MilvusPlace:
 
     def collection(self, build_directory: Path, name: str) -> str:
         """The collection of store `name` of a build: named after the build id (a temporary folder's too)."""
-        build = build_directory.name.removesuffix(".tmp")
-        return re.sub(r"\W", "_", f"{self.prefix}_{build}_{name}")
+        return re.sub(r"\W", "_", f"{self.prefix}_{build_id_of(build_directory)}_{name}")
 
     def drop(self, build_directory: Path, name: str) -> None:
         client = self.client(build_directory)

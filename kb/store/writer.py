@@ -61,7 +61,8 @@ def write_build_files(directory: Path, contents: BuildContents, backend: Backend
     directory.mkdir(parents=True)
     with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as out:
         for stored in contents.chunks:
-            out.write(json.dumps({"chunk": stored.chunk.model_dump(), "embed_hash": stored.embed_hash}, ensure_ascii=False) + "\n")
+            row = {"chunk": stored.chunk.model_dump(), "embed_hash": stored.embed_hash}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     (directory / LINES_FILE).write_text(json.dumps(contents.lines), encoding="utf-8")
     backend.vector_store.write(directory, CHUNK_STORE, contents.chunk_vectors)
     backend.vector_store.write(directory, LINE_STORE, contents.line_vectors)
