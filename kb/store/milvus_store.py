@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -27,7 +27,7 @@ import numpy as np
 from kb.errors import IndexBusy, IndexCorrupt, KBError
 from kb.lexical import tokenize
 from kb.store import Backend
-from kb.store.layout import build_id_of, index_dir_of, rebuild_hint
+from kb.store.layout import CHUNK_STORE, LINE_STORE, build_id_of, index_dir_of, rebuild_hint
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -44,6 +44,9 @@ BM25_B = 0.75
 # A lexical text is a chunk's heading path, tags and body as tokens: far below this; Milvus's VARCHAR maximum.
 MAX_TEXT = 65535
 LITE_FILE = "milvus.db"
+LEXICAL_STORE = "bm25"
+# A build id (kb/store/writer.py: UTC time and 8 hex digits) as it stands in a collection name.
+BUILD_ID_PATTERN = r"\d{8}T\d{6}_[0-9a-f]{8}"
 SERVER_SCHEMES = ("http", "https", "tcp", "grpc", "grpcs")
 
 
@@ -103,7 +106,7 @@ class MilvusPlace:
     and the prefix of collection names (one prefix for each index folder that shares a Milvus)."""
 
     uri: str = ""
-    token: str = ""
+    token: str = field(default="", repr=False)
     prefix: str = "notes_kb"
     index_type: str = "FLAT"
 
@@ -138,9 +141,12 @@ class MilvusPlace:
         this is why one prefix serves one index folder."""
         builds = build_directory.parent
         present = {self.collection(folder, "") for folder in builds.iterdir()} if builds.is_dir() else set()
+        # Only names this backend makes (prefix, a build id, a store), so another prefix that starts with this one
+        # (notes_kb_team_a beside notes_kb) is never taken for an orphan.
+        ours = re.compile(rf"{re.escape(self.prefix)}_{BUILD_ID_PATTERN}_({CHUNK_STORE}|{LINE_STORE}|{LEXICAL_STORE})")
         client = self.client(build_directory)
         for collection in client.list_collections():
-            if collection.startswith(f"{self.prefix}_") and not any(collection.startswith(p) for p in present):
+            if ours.fullmatch(collection) and not any(collection.startswith(p) for p in present):
                 client.drop_collection(collection)
 
     def opened(self, build_directory: Path, name: str) -> tuple["MilvusClient", str]:
@@ -260,8 +266,6 @@ class MilvusVectorStores:
     def drop(self, directory: Path, name: str) -> None:
         self.place.drop(directory, name)
 
-
-LEXICAL_STORE = "bm25"
 
 
 class MilvusLexicalStore:

@@ -134,7 +134,7 @@ def test_an_empty_build_has_empty_stores(tmp_path: Path, place: MilvusPlace) -> 
 def test_the_uri_and_token_settings() -> None:
     settings = Settings(milvus_uri="https://admin:hunter2@milvus.example:19530/", milvus_token="root:Milvus")
     place = MilvusPlace.of(settings)
-    assert place.token == "root:Milvus"
+    assert place.token == "root:Milvus" and "root:Milvus" not in repr(place)
     assert "Milvus" not in repr(settings) and "root:Milvus" not in settings.model_dump_json()
     assert shown_uri(settings.milvus_uri) == "https://milvus.example:19530/"
     assert shown_uri("/var/lib/notes/milvus.db") == "/var/lib/notes/milvus.db"
@@ -148,12 +148,18 @@ def test_the_uri_and_token_settings() -> None:
 def test_a_new_build_drops_the_collections_of_a_failed_build_whose_folder_is_gone(tmp_path: Path, place: MilvusPlace) -> None:
     import shutil
 
-    serving, failed = build_folder(tmp_path, "serving"), build_folder(tmp_path, "failed")
+    serving, failed = build_folder(tmp_path, "20261207T100000-aaaaaaaa"), build_folder(tmp_path, "20261207T100100-bbbbbbbb")
     MilvusVectorStores(place).write(serving, "chunks", unit_vectors(4))
     MilvusVectorStores(place).write(failed, "chunks", unit_vectors(4))
+    # Another index folder's collections in the same Milvus, under a prefix that starts with this one's.
+    MilvusVectorStores(MilvusPlace(place.uri, prefix="notes_kb_team")).write(failed, "chunks", unit_vectors(4))
     shutil.rmtree(failed)  # what a failed reindex leaves: its folder removed, its collection not
-    MilvusVectorStores(place).write(build_folder(tmp_path, "next"), "chunks", unit_vectors(4))
-    assert sorted(place.client(serving).list_collections()) == ["notes_kb_next_chunks", "notes_kb_serving_chunks"]
+    MilvusVectorStores(place).write(build_folder(tmp_path, "20261207T100200-cccccccc"), "chunks", unit_vectors(4))
+    assert sorted(place.client(serving).list_collections()) == [
+        "notes_kb_20261207T100000_aaaaaaaa_chunks",
+        "notes_kb_20261207T100200_cccccccc_chunks",
+        "notes_kb_team_20261207T100100_bbbbbbbb_chunks",
+    ]
 
 
 def test_a_milvus_lite_file_open_in_another_process_is_index_busy_saying_what_to_do(tmp_path: Path) -> None:
