@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -214,3 +214,21 @@ def reindex_and_wait(base_url: str, admin_key: str, timeout: float) -> dict:
                 return status["last"]
             time.sleep(0.2)
     raise RuntimeError(f"the reindex job {job_id} did not finish in {timeout:.0f} s")
+
+
+@contextmanager
+def clients_running(client_loop: Callable[..., None], target: object, count: int, tally: object) -> Iterator[None]:
+    """`count` threads, each running client_loop(target, number, stop, tally) until the block ends; then the stop
+    event is set and every thread joined (a load test's closed-loop clients)."""
+    import threading
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=client_loop, args=(target, number, stop, tally)) for number in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(90)

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kb.testing import LOAD_QUESTIONS, kb_serve, reindex_and_wait, server_env
+from kb.testing import LOAD_QUESTIONS, clients_running, kb_serve, reindex_and_wait, server_env
 from tests.conftest import SHIPPED_NOTES
 
 CLIENTS = 16
@@ -113,12 +113,8 @@ def test_16_clients_for_20_s_through_a_reindex_lose_nothing(served_copy: Served,
     builds = {before: chunk_ids(served_copy.index_dir, before)}
 
     tally = Tally()
-    stop = threading.Event()
-    threads = [threading.Thread(target=client_loop, args=(served_copy.base_url, i, stop, tally)) for i in range(CLIENTS)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    try:
+    with clients_running(client_loop, served_copy.base_url, CLIENTS, tally):
         time.sleep(REINDEX_AFTER_S)
         job = reindex_and_wait(served_copy.base_url, served_copy.admin_key, 300)
         assert job["state"] == "succeeded", job
@@ -128,10 +124,6 @@ def test_16_clients_for_20_s_through_a_reindex_lose_nothing(served_copy: Served,
         swapped_after = time.monotonic() - started
         # Keep the load on for the rest of the 20 s, and at least 3 s on the new build.
         time.sleep(max(SECONDS - (time.monotonic() - started), 3.0))
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(90)
     seconds = time.monotonic() - started
 
     assert tally.failures == []

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from kb.config import Settings
-from kb.testing import LOAD_QUESTIONS, free_port, reindex_and_wait, running, serve_command, server_env, wait_http
+from kb.testing import LOAD_QUESTIONS, clients_running, free_port, reindex_and_wait, running, serve_command, server_env, wait_http
 from tests.conftest import SHIPPED_NOTES
 
 CLIENTS = 16
@@ -114,12 +114,8 @@ def test_two_replicas_on_one_index_both_serve_a_rebuild_under_load(replicas: Rep
     old = before.pop()
 
     tally = Tally()
-    stop = threading.Event()
-    threads = [threading.Thread(target=client_loop, args=(replicas.urls, i, stop, tally)) for i in range(CLIENTS)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    try:
+    with clients_running(client_loop, replicas.urls, CLIENTS, tally):
         time.sleep(REINDEX_AFTER_S)
         with (replicas.notes_dir / NOTE).open("a", encoding="utf-8") as note:
             note.write(EDIT)
@@ -133,10 +129,6 @@ def test_two_replicas_on_one_index_both_serve_a_rebuild_under_load(replicas: Rep
             time.sleep(0.1)
         followed_after = time.monotonic() - started
         time.sleep(AFTER_SWAP_S)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(90)
     seconds = time.monotonic() - started
 
     assert tally.failures == []
