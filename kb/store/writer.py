@@ -108,12 +108,14 @@ class BuildWriter:
     def __init__(self, index_dir: Path, backend: Backend | None = None, wait: bool = False) -> None:
         self.index_dir = index_dir
         self.backend = backend or configured_backend()
-        self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.build_id = ""
         self.previous: str | None = None
         self._lock = index_lock(index_dir, wait=wait)
 
     def __enter__(self) -> "BuildWriter":
         self._lock.__enter__()
+        # Named once the lock is held, so a build that waited for another is named after it.
+        self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.previous = serving_build_id(self.index_dir)
         collect_garbage(self.index_dir, {b for b in (self.previous,) if b}, self.backend)
         return self
