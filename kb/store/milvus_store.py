@@ -15,6 +15,7 @@ by spaces, so Milvus counts the same terms as bm25s does; its k1 and b are bm25s
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -78,6 +79,11 @@ def _client(uri: str, token: str) -> "MilvusClient":
     with _clients_lock:
         client = _clients.get((uri, token))
         if client is None:
+            if not is_server(uri):
+                # Milvus Lite answers the client through a gRPC server inside this process, which logs each call
+                # it does not implement (AllocTimestamp, asked while waiting for an index to build) as an ERROR
+                # with a traceback; the client goes on without it. Its real failures still reach the client.
+                logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
             try:
                 client = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
             except MilvusException as exc:
