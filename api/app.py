@@ -91,8 +91,13 @@ def create_app(
             await run_in_threadpool(serving.load)
         else:
             settle_after_load()  # loaded before (preload): what load() does after loading
-        async with mcp.running():
-            yield
+        if settings.index_watch:
+            serving.watch()
+        try:
+            async with mcp.running():
+                yield
+        finally:
+            await run_in_threadpool(serving.stop_watching)
 
     # FastAPIOffline serves /docs and /redoc with the Swagger UI and ReDoc files its package ships: no CDN.
     app = FastAPIOffline(title="notes-kb API", description=DESCRIPTION, version=_version(), lifespan=lifespan)

@@ -35,7 +35,10 @@ class AskRequest(BaseModel):
 class Health(IndexHealth):
     """What is serving: the build, its model and files; or, with status "no_index", why nothing is."""
 
-    # The facade's IndexHealth under the name the OpenAPI schema has always given it.
+    # The facade's IndexHealth under the name the OpenAPI schema has always given it, and where the server keeps
+    # the vectors (a load balancer's health check or an operator can tell replicas on different stores apart).
+    backend: str | None = Field(None, description="Where the vectors and the lexical index are kept: faiss (files in the index folder) or milvus")
+    backend_uri: str | None = Field(None, description="With the milvus backend: the Milvus Lite file or the server's URI, without credentials")
 
 
 class ErrorBody(BaseModel):

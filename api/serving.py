@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("api")
 
+WATCH_MIN_PAUSE_S = 0.2
+
 
 def settle_after_load() -> None:
     """Settle memory once a build (and the model) is loaded: freeze what is alive now, return freed pages.
@@ -57,17 +59,47 @@ def open_knowledge_base(settings: Settings) -> "KnowledgeBase":
 
 
 class Serving:
-    """Holds the loaded KnowledgeBase (or why there is none) and refreshes it at most once per `check_interval`."""
+    """Holds the loaded KnowledgeBase (or why there is none) and refreshes it at most once per `check_interval`.
 
-    def __init__(self, settings: Settings, knowledge_base: "KnowledgeBase | None" = None, check_interval: float = 1.0) -> None:
+    Requests check when a check is due. With `watch()` a background thread checks too, so a replica that gets
+    no request still follows a build made elsewhere (another replica's POST /admin/reindex, a `kb ingest`), and
+    the reload's seconds are spent off the request path: requests keep the build they have until it is swapped.
+    """
+
+    def __init__(self, settings: Settings, knowledge_base: "KnowledgeBase | None" = None, check_interval: float | None = None) -> None:
         self.settings = settings
         self.knowledge_base = knowledge_base
         self.load_error: KBError | None = None
-        self.check_interval = check_interval
+        self.check_interval = settings.index_check_s if check_interval is None else check_interval
         # With nothing loaded yet, the first request tries at once.
         self._last_check = time.monotonic() if knowledge_base is not None else float("-inf")
         self._last_reported: str | None = None
         self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._stop_watching = threading.Event()
+
+    def watch(self) -> None:
+        """Check for a newer build every `check_interval` in a background thread until `stop_watching()`."""
+        if self._watcher is not None:
+            return
+        self._stop_watching.clear()
+        self._watcher = threading.Thread(target=self._watch, name="index-watcher", daemon=True)
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        """Stop the background check (waiting for a reload in progress to end)."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            self._stop_watching.set()
+            watcher.join()
+
+    def _watch(self) -> None:
+        # Never spin: an interval of 0 (requests check every time) still leaves the watcher a pause.
+        while not self._stop_watching.wait(max(self.check_interval, WATCH_MIN_PAUSE_S)):
+            try:
+                self.refresh_if_due()
+            except Exception:  # the watcher must outlive any one failed check
+                log.exception("the background check for a new index build failed")
 
     def load(self) -> None:
         """Load the index and model now; on a KBError keep it in `load_error` so requests can say what is wrong."""

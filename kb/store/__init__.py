@@ -36,9 +36,15 @@ def _faiss(settings: "Settings") -> Backend:
     return Backend("faiss", FaissStore, BM25Store)
 
 
+def _milvus(settings: "Settings") -> Backend:
+    from kb.store.milvus_store import milvus_backend
+
+    return milvus_backend(settings)
+
+
 # Imported on first use, so choosing one backend never imports another's client library. A factory gets the
 # settings, so a backend with a server (its address, its credentials) can connect from them.
-_BACKENDS: dict[str, Callable[["Settings"], Backend]] = {"faiss": _faiss}
+_BACKENDS: dict[str, Callable[["Settings"], Backend]] = {"faiss": _faiss, "milvus": _milvus}
 
 
 def backend(settings: "Settings | None" = None) -> Backend:

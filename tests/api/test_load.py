@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kb.testing import LOAD_QUESTIONS, kb_serve, server_env
+from kb.testing import LOAD_QUESTIONS, clients_running, kb_serve, reindex_and_wait, server_env
 from tests.conftest import SHIPPED_NOTES
 
 CLIENTS = 16
@@ -109,30 +109,14 @@ def chunk_ids(index_dir: Path, build_id: str) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_16_clients_for_20_s_through_a_reindex_lose_nothing(served_copy: Served, figures: dict[str, str]) -> None:
-    admin = {"X-API-Key": served_copy.admin_key}
     before = httpx.get(f"{served_copy.base_url}/health", timeout=10).json()["build_id"]
     builds = {before: chunk_ids(served_copy.index_dir, before)}
 
     tally = Tally()
-    stop = threading.Event()
-    threads = [threading.Thread(target=client_loop, args=(served_copy.base_url, i, stop, tally)) for i in range(CLIENTS)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    job: dict = {}
-    try:
+    with clients_running(client_loop, served_copy.base_url, CLIENTS, tally):
         time.sleep(REINDEX_AFTER_S)
-        with httpx.Client(base_url=served_copy.base_url, headers=admin, timeout=30) as admin_client:
-            posted = admin_client.post("/admin/reindex")
-            assert posted.status_code == 202, posted.text
-            job_id = posted.json()["job_id"]
-            while time.monotonic() - started < 300:
-                status = admin_client.get("/admin/reindex").json()
-                if status["running"] is None and status["last"] and status["last"]["job_id"] == job_id:
-                    job = status["last"]
-                    break
-                time.sleep(0.2)
-        assert job, "the reindex did not finish in 300 s"
+        job = reindex_and_wait(served_copy.base_url, served_copy.admin_key, 300)
         assert job["state"] == "succeeded", job
         new = job["result"]["build_id"]
         # The builds' chunk stores are read while both are still on disk (the next rebuild would remove the older).
@@ -140,10 +124,6 @@ def test_16_clients_for_20_s_through_a_reindex_lose_nothing(served_copy: Served,
         swapped_after = time.monotonic() - started
         # Keep the load on for the rest of the 20 s, and at least 3 s on the new build.
         time.sleep(max(SECONDS - (time.monotonic() - started), 3.0))
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(90)
     seconds = time.monotonic() - started
 
     assert tally.failures == []

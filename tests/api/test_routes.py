@@ -387,7 +387,8 @@ def test_lifespan_loads_the_index_at_startup(settings: Settings, hashing_model: 
 def test_an_index_built_after_startup_is_picked_up(tmp_path: Path, hashing_model: None) -> None:
     notes_dir = write_notes(tmp_path / "notes")
     index_dir = tmp_path / "index"
-    app = create_app(Settings(notes_dir=notes_dir, index_dir=index_dir))
+    # Without the background check, so that the request's own check is the one that finds the build.
+    app = create_app(Settings(notes_dir=notes_dir, index_dir=index_dir, index_watch=False))
     with TestClient(app) as client:
         assert client.get("/health").status_code == 503
         build(notes_dir, index_dir)
@@ -400,7 +401,9 @@ def _served_app(tmp_path: Path) -> tuple[Path, Path, object]:
     notes_dir = write_notes(tmp_path / "notes")
     index_dir = tmp_path / "index"
     build(notes_dir, index_dir)
-    settings = Settings(notes_dir=notes_dir, index_dir=index_dir)
+    # Requests check for a new build themselves here (no background check racing them): tests/api/test_serving.py
+    # covers the background check.
+    settings = Settings(notes_dir=notes_dir, index_dir=index_dir, index_watch=False)
     return notes_dir, index_dir, create_app(settings, knowledge_base=KnowledgeBase(settings, embedder=HashingEmbedder()))
 
 
