@@ -9,8 +9,10 @@ How a cell is filled:
    (attribution.py); each is scored by the aspect's keyword patterns and by the cosine of its line vector to the
    aspect's query (evidence.py). The best segments that pass a threshold, at most two per file, become the cell's
    value and citations (table.py). Nothing passes: "not in notes".
-3. Figures with units (retention, sizes, layers, percentages) are read from each file's evidence (kb.evidence.figures);
-   two files that state different figures for the same quantity (default, maximum, minimum) make the cell a conflict,
+3. Figures with units (retention, sizes, layers, percentages) and counts with what they count ("up to 5 read
+   replicas", "copies (max 15)") are read from each file's evidence (kb.evidence.figures); two files that state
+   different figures for the same quantity (default, maximum, minimum; for counts, of the same thing, the aspect's
+   own noun or a feature of the service) make the cell a conflict,
    as does one file saying "X only" where another lists more (kb.evidence.conflicts), or one file listing the service among the
    family members something applies to where another leaves it out (membership.py).
 

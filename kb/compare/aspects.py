@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 
+from kb.evidence.figures import count_stem
 from kb.evidence.text import STOP_WORDS, crude_stem
 from kb.errors import BadQuery
 
@@ -22,6 +23,8 @@ class Aspect:
     synonyms: tuple[str, ...] = ()
     figures: tuple[str, ...] = ()  # dimensions whose figures are compared across files (see kb.evidence.figures)
     vocabulary: str = ""  # a closed set of terms for "X only" claims (protocols...)
+    counts: tuple[str, ...] = ()  # stems of what the aspect counts ("max read replicas": read, replica)
+    figure_words: str = ""  # the words beside which a figure is the aspect's, when not its telling words
 
     @property
     def strong_re(self) -> re.Pattern[str]:
@@ -30,6 +33,13 @@ class Aspect:
     @property
     def weak_re(self) -> re.Pattern[str] | None:
         return _compile(self.weak) if self.weak else None
+
+    @property
+    def figure_words_re(self) -> re.Pattern[str]:
+        """The words beside which a figure is the aspect's: what it counts, for a count aspect, else its telling words."""
+        if self.counts:
+            return _compile("|".join(rf"\b{re.escape(stem)}\w*" for stem in self.counts))
+        return _compile(self.figure_words) if self.figure_words else self.strong_re
 
     def keyword_score(self, text: str) -> float:
         """1 when the text holds one of the aspect's telling words, 0.5 for a looser word, else 0."""
@@ -193,7 +203,8 @@ ASPECTS: dict[str, Aspect] = {
         Aspect("encryption", "encryption at rest and in transit, KMS keys, SSL/TLS",
                r"encrypt|\bkms\b|\bsse\b|\btls\b|\bssl\b|at rest|in[- ](?:transit|flight)|\bcmk\b", "", ("encrypted", "encryption at rest")),
         Aspect("limits", "limits and quotas: maximum sizes and counts",
-               r"\blimits?\b|quota|max(?:imum)?|up to [\d,]+|at most|cannot exceed", "", ("quotas", "limitations")),
+               r"\blimits?\b|quota|max(?:imum)?|up to [\d,]+|at most|cannot exceed", "", ("quotas", "limitations"),
+               figures=("count",)),
     ]
 }
 
@@ -235,7 +246,10 @@ def free_aspect(text: str) -> Aspect:
     if not words:
         raise BadQuery(f"The aspect {text!r} has no words in it.")
     content = [w for w in words if w not in STOP_WORDS and len(w) >= 3] or words
-    stems = [rf"\b{re.escape(crude_stem(w))}\w*" for w in content]
+    asks_a_count = any(_LIMIT_CUE.fullmatch(w) or _FIGURE_CUES["count"].fullmatch(w) for w in words)
+    # "number of read replicas": the notes say "up to 5 read replicas"; the asking words are no words of the notes
+    named_words = [w for w in content if not (asks_a_count and _ASKING.fullmatch(w))] or content
+    stems = [rf"\b{re.escape(crude_stem(w))}\w*" for w in named_words]
     # All of the user's words make a telling match ("cold start" needs both); one of them, a loose one.
     # Anchored: unanchored lookaheads would be tried again at every position of the line.
     strong = "^" + "".join(f"(?=.*?{stem})" for stem in stems)
@@ -247,7 +261,14 @@ def free_aspect(text: str) -> Aspect:
     weak = "|".join("^" + "".join(f"(?=.*?{stem})" for stem in group) for group in combinations(stems, need)) if len(stems) > 1 else ""
     name = " ".join(text.split())
     figures = tuple(dimension for dimension, cue in _FIGURE_CUES.items() if any(cue.fullmatch(w) for w in words))
-    return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures)
+    if not figures and any(_LIMIT_CUE.fullmatch(w) for w in words):
+        figures = ("count",)  # "max read replicas"; but "max message size" is a size
+    named = words[: words.index("per")] if "per" in words else words  # "max VPCs per region" counts VPCs
+    counted = [count_stem(w) for w in content if w in named and not _ASKING.fullmatch(w)]
+    counts = tuple(counted) if "count" in figures else ()
+    # A line holds all the user's words somewhere; a figure is the aspect's when one of them stands beside it.
+    figure_words = "|".join(stems) if figures else ""
+    return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures, counts=counts, figure_words=figure_words)
 
 
 # Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
@@ -255,5 +276,9 @@ _FIGURE_CUES = {
     "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window|interval"),
     "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
     "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
-    "count": re.compile(r"many|count|number|replicas"),
+    "count": re.compile(r"many|count|number|replicas|quota|quotas"),
 }
+# Words asking for a limit: of a count ("max read replicas") unless another word says which figure ("max size").
+_LIMIT_CUE = re.compile(r"max|maximum|limit|limits")
+# Words that ask for a count rather than name what is counted.
+_ASKING = re.compile(r"many|count|number|quota|quotas|max|maximum|limit|limits|how")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections import defaultdict
@@ -16,7 +17,7 @@ from kb.compare.attribution import Attribution, attribute
 from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
-from kb.evidence.figures import extract_figures
+from kb.evidence.figures import Figure, count_stem, extract_figures, figures_near
 from kb.evidence.lineage import ancestors
 from kb.compare.membership import listed_members, membership_conflict
 from kb.evidence.index import SegmentIndex, segment_index
@@ -110,10 +111,53 @@ def _citation(c: Candidate, chunk_id: str, aspect: Aspect) -> CellCitation:
     return CellCitation(file=s.file, start_line=s.line, end_line=s.line, quote=s.quote, id=chunk_id, value=_short_value(s, aspect))
 
 
+def _aspect_figures(text: str, aspect: Aspect) -> list[Figure]:
+    """The figures a text states of the aspect's kind; a count only when it counts what the aspect counts (or stands
+    beside the aspect's words, for an aspect that names nothing to count, such as "limits")."""
+    figures = extract_figures(text, [d for d in aspect.figures if d != "count"])
+    if "count" in aspect.figures:
+        counted = set(aspect.counts)
+        near = figures_near(text, ["count"], aspect.figure_words_re)
+        figures += [f for f in near if not counted or not f.of or counted & set(f.of.split())]
+    return figures
+
+
+def _words_of(stems: tuple[str, ...]) -> re.Pattern[str]:
+    """The words beside which a count of these things is theirs."""
+    return Aspect("", "", "", counts=stems).figure_words_re
+
+
+def _counted_part(segment: Segment, service_id: str, catalogue: Catalogue) -> frozenset[str]:
+    """The name words of the feature of the service a sentence about it counts ("up to 5 read replicas" under RDS
+    Read Replicas, for RDS), else nothing: how many read replicas RDS has is a figure of RDS itself."""
+
+    def words(service: Service) -> set[str]:
+        return {count_stem(w) for name in (service.name, service.full_name) for w in re.findall(r"[a-z0-9]+", name.lower())}
+
+    ids = [n for n in (*segment.subject, *segment.named) if n != service_id and service_id in ancestors(n, catalogue)]
+    things = {stem for f in extract_figures(segment.text, ["count"]) for stem in f.of.split()}
+    for feature in dict.fromkeys(ids):
+        named = words(catalogue.services[feature]) - {w for a in ancestors(feature, catalogue) for w in words(catalogue.services[a])}
+        if things & named:
+            return frozenset(named)
+    return frozenset()
+
+
+def _merge_things(things: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """Things counted that share a word are one thing ("replicas" asked, "RDS Read Replicas" counted)."""
+    merged: list[frozenset[str]] = []
+    for thing in things:
+        if not thing:
+            continue
+        overlapping = [m for m in merged if m & thing]
+        merged = [m for m in merged if not m & thing] + [frozenset(thing.union(*overlapping))]
+    return tuple(sorted(merged, key=sorted))
+
+
 def _short_value(segment: Segment, aspect: Aspect) -> str | None:
     """The figures a quote states of the aspect's kind ("4 days, 14 days"), a table cell as it stands, else None."""
     if aspect.figures:
-        figures = extract_figures(segment.quote, aspect.figures)
+        figures = _aspect_figures(segment.quote, aspect)
         if figures:
             return ", ".join(dict.fromkeys(f.text for f in figures))
     if segment.kind == "table" and len(segment.quote) <= MAX_SHORT_VALUE:
@@ -170,6 +214,7 @@ def _cell(
     candidates: list[Candidate],
     chunk_id: Callable[[int], str],
     membership: tuple[Conflict, Segment, Segment] | None = None,
+    counted_part: Callable[[Segment], frozenset[str]] = lambda segment: frozenset(),
 ) -> Cell:
     chosen = choose(candidates)
     if not chosen:
@@ -178,11 +223,22 @@ def _cell(
     if aspect.figures or aspect.vocabulary:
         evidence: dict[str, list[str]] = defaultdict(list)
         holders: dict[tuple[str, str], Candidate] = {}
+        counting = "count" in aspect.figures
+        parts: set[frozenset[str]] = set()
         for c in sorted(candidates, key=lambda c: -c.score):
-            if c.passes and c.attribution.strong:
+            # A count of what the aspect counts, in a sentence with all the aspect's words, is evidence of it even
+            # when the line as a whole is far from the aspect's query; and a count of the service's parts is its own.
+            stated = c.passes or (counting and c.figure and c.keyword >= 1.0)
+            part = counted_part(c.segment) if counting and stated and c.attribution.direct else frozenset()
+            if stated and (c.attribution.strong or part):
                 evidence[c.segment.file].append(c.segment.text)
                 holders.setdefault((c.segment.file, c.segment.text), c)
-        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, aspect.strong_re)
+                parts.add(part)
+        # What the counts count: the aspect's own noun and the features of the service they count (its read replicas).
+        counted = _merge_things([frozenset(aspect.counts), *sorted(parts, key=sorted)])
+        stems = tuple(sorted({stem for thing in counted for stem in thing}))
+        words = _words_of(stems) if stems else aspect.figure_words_re
+        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, words, counted)
         if conflict:
             # Both sides of the disagreement lead the citations, the rest follow.
             chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
@@ -259,8 +315,9 @@ def compare(
                     continue
                 if not informative(segment, aspect) or segment.kind == "heading":
                     continue  # a heading names a topic; it states nothing of it
-                figure = bool(aspect.figures) and keyword > 0 and bool(extract_figures(segment.text, aspect.figures))
+                figure = bool(aspect.figures) and keyword > 0 and bool(_aspect_figures(segment.text, aspect))
                 candidates.append(Candidate(segment, attribution, keyword, dense_score(segment, query, matrix, index, keyword), figure))
             membership = _membership(index, service.id, aspect, catalogue)
-            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership))
+            counted_part = lambda segment, service_id=service.id: _counted_part(segment, service_id, catalogue)  # noqa: E731
+            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership, counted_part))
     return ComparisonTable(services=displays, aspects=aspect_names, cells=cells)

@@ -10,7 +10,8 @@ way wherever it is quoted:
 - index.py keeps them per build (`segment_index`), by service and by line, with each table row's header row and
   the embedded row names;
 - figures.py reads the **figures** a sentence states (number, unit, role: default, max or min), normalised
-  ("1 day" = "24 hours", "256kb" = "256 KB"); conflicts.py tells when two files state different ones;
+  ("1 day" = "24 hours", "256kb" = "256 KB"), and counts with what they count and per what ("20 IPs per ENI",
+  "read-only copies (max 15)"); conflicts.py tells when two files state different ones of the same quantity;
 - lineage.py places a service or feature in the catalogue's family tree; text.py holds the shared word rules.
 """
 

@@ -14,7 +14,8 @@ def _same(a: float, b: float) -> bool:
 
 
 def _describe(figure: Figure) -> str:
-    if figure.role in ("default", "max", "min") and not re.search(r"\bto\b|[-–]\s?\d", figure.text):
+    cued = re.match(r"max|min|up ?to|at (?:most|least)|limit|cannot", figure.text, re.IGNORECASE)  # "max 15" says it
+    if figure.role in ("default", "max", "min") and not cued and not re.search(r"\bto\b|[-–]\s?\d", figure.text):
         return f"{figure.role} {figure.text}"
     return figure.text
 
@@ -35,6 +36,7 @@ def detect_conflict(
     dimensions: Sequence[str],
     vocabulary: str = "",
     keywords: re.Pattern[str] | None = None,
+    counted: Counted = (),
 ) -> Conflict | None:
     """Where two files state different figures for the same quantity, or one says "X only" where another lists more.
 
@@ -42,6 +44,8 @@ def detect_conflict(
     "14 days" maximum agree); a plain figure disagrees with another file's maximum only when it exceeds it.
     The same figure written differently ("256KB", "256 KB", "24 hours", "1 day") is the same figure.
     With `keywords`, only figures standing next to one of them count (see figures_near).
+    Counts are compared only with counts of the same thing (see same_quantity); `counted` holds the stems of the
+    things the cell counts, so that "read-only copies (max 15)" and "5 read replicas" both count read replicas.
     """
     files = sorted(evidence)
 
@@ -51,7 +55,7 @@ def detect_conflict(
     figures = {f: [(fig, text) for text in evidence[f] for fig in read(text)] for f in files}
     for i, a in enumerate(files):
         for b in files[i + 1 :]:
-            found = _figure_conflict(a, figures[a], b, figures[b]) or _figure_conflict(b, figures[b], a, figures[a])
+            found = _figure_conflict(a, figures[a], b, figures[b], counted) or _figure_conflict(b, figures[b], a, figures[a], counted)
             if found:
                 return found
     if vocabulary:
@@ -71,13 +75,54 @@ def detect_conflict(
     return None
 
 
-def _figure_conflict(a: str, fa: list[tuple[Figure, str]], b: str, fb: list[tuple[Figure, str]]) -> Conflict | None:
+Counted = tuple[frozenset[str], ...]
+
+
+def _thing(figure: Figure, counted: Counted) -> tuple[frozenset[str], str]:
+    """What a count counts: one of the things the cell counts when the count names one of its words (a bare "max
+    15" names the cell's one thing), else the last word of what it names ("15 Aurora read replicas" -> replica);
+    and what it is counted per."""
+    stems = set(figure.of.split())
+    if not stems:
+        return (counted[0] if len(counted) == 1 else frozenset()), figure.per
+    for thing in counted:
+        if thing & stems:
+            return thing, figure.per
+    return frozenset(figure.of.split()[-1:]), figure.per
+
+
+def same_quantity(x: Figure, anchor: Figure, counted: Counted = ()) -> bool:
+    """Whether two figures measure the same quantity: the same dimension and, for counts, the same thing counted
+    per the same thing ("5 VPCs per region" and "200 subnets per VPC" are two quantities)."""
+    if x.dimension != anchor.dimension:
+        return False
+    if x.dimension != "count":
+        return True
+    thing_x, per_x = _thing(x, counted)
+    thing_anchor, per_anchor = _thing(anchor, counted)
+    return bool(thing_x & thing_anchor) and per_x == per_anchor
+
+
+def _anchors(figures: list[tuple[Figure, str]]) -> list[Figure]:
+    """One figure for each quantity to compare: the first of each dimension, and every count (what it counts varies)."""
+    anchors: dict[object, Figure] = {}
+    for index, (figure, _) in enumerate(figures):
+        anchors.setdefault((figure.dimension, index) if figure.dimension == "count" else figure.dimension, figure)
+    return list(anchors.values())
+
+
+def _figure_conflict(
+    a: str, fa: list[tuple[Figure, str]], b: str, fb: list[tuple[Figure, str]], counted: Counted = ()
+) -> Conflict | None:
     def found(p: tuple[Figure, str], q: tuple[Figure, str]) -> Conflict:
         return Conflict(a, p[1], b, q[1], f"{a} says {_describe(p[0])}; {b} says {_describe(q[0])}")
 
-    for dimension in dict.fromkeys(f.dimension for f, _ in fa):
-        xa = [x for x in fa if x[0].dimension == dimension]
-        xb = [x for x in fb if x[0].dimension == dimension]
+    for anchor in _anchors(fa):
+        dimension = anchor.dimension
+        if dimension == "count" and not _thing(anchor, counted)[0]:
+            continue  # a bare limit that names nothing, in a cell whose aspect names nothing either
+        xa = [x for x in fa if same_quantity(x[0], anchor, counted)]
+        xb = [x for x in fb if same_quantity(x[0], anchor, counted)]
         if not xa or not xb:
             continue
         for role in ("default", "max", "min"):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kb.evidence.text import STOP_WORDS, crude_stem
 
 _UNITS: dict[str, dict[str, float]] = {
     "duration": {
@@ -37,13 +38,13 @@ class Figure:
     role: str  # default | max | min | value
     value: float  # in the dimension's base unit (hours, bytes, percent, layer number, count)
     text: str  # as written, with its cue ("maximum of 14 days")
+    of: str = ""  # for a count, the stems of what it counts ("read replica"); "" when the text does not say
+    per: str = ""  # for a count, the stem of what it is counted per ("region" in "5 VPCs per region")
 
 
 def _figure_pattern(dimension: str) -> re.Pattern[str]:
     if dimension == "layer":
         return re.compile(r"\b(?:osi\s+)?(?:layer|level)\s*([1-7])\b|\bL([3-7])\b", re.IGNORECASE)
-    if dimension == "count":
-        return re.compile(rf"\b{_NUMBER}\s+(?:read\s+)?(replicas?|copies|nodes|azs?|availability zones)\b", re.IGNORECASE)
     units = sorted(_UNITS[dimension], key=len, reverse=True)
     unit = "|".join(re.escape(u) for u in units)
     if dimension == "percent":
@@ -94,15 +95,15 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
     """Figures of the given dimensions in a note's text, with their roles; a range "1 to 365 days" gives a min and a max."""
     figures: list[Figure] = []
     for dimension in dimensions:
+        if dimension == "count":
+            figures.extend(_counts(text))
+            continue
         pattern = _figure_pattern(dimension)
         for match in pattern.finditer(text):
             written = match.group(0).strip()
             if dimension == "layer":
                 number = match.group(1) or match.group(2)
                 figures.append(Figure("layer", "value", float(number), written))
-                continue
-            if dimension == "count":
-                figures.append(Figure("count", _role_before(text, match.start()), float(match.group(1).replace(",", "")), written))
                 continue
             if dimension == "percent":
                 value = float(match.group(1).replace(",", ""))
@@ -144,4 +145,87 @@ def _pair_ranges(text: str, figures: list[Figure]) -> list[Figure]:
         if re.fullmatch(r"\s*(?:-|–|—|to)\s*", between):
             out[i] = Figure(a.dimension, "min", a.value, a.text)
             out[i + 1] = Figure(b.dimension, "max", b.value, b.text)
+    return out
+
+
+# A count is a number followed by what it counts ("15 read replicas", "20 IPs per ENI"), or a bare limit after a
+# noun ("read-only copies (max 15)", "subnets: up to 200"). Numbers that name rather than count are no counts.
+_COUNT_NUMBER = re.compile(rf"(?<![\w.,$/:#-]){_NUMBER}(?![\w.%:/×-]|,\d|\s?[x×]\b)")
+_NAMING = re.compile(r"\b(?:layer|level|version|v|gen|generation|type|step|port|tier|class|phase|option|rule|and|or|to|from)\s*$", re.IGNORECASE)
+_BARE_LIMIT = re.compile(r"(?:\bmax(?:imum)?\.?|\bup ?to|\bat most|\blimit(?:ed)?|\bcannot exceed)\s*(?:of\s+|to\s+|is\s+|:\s*)?$", re.IGNORECASE)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_WORD = re.compile(r"[A-Za-z][\w@]*(?:-[A-Za-z]\w*)*")
+_OTHER_UNITS = frozenset(u for units in _UNITS.values() for u in units) | {"percent", "cents", "dollars", "usd", "x", "times"}
+# Words that end what a count counts: verbs and links of a sentence, not part of the noun.
+_COUNT_STOPS = STOP_WORDS | frozenset(
+    "at by from into than be can will may must is are was were has have out up as so if but not all each every "
+    "this that these those it they we you one more less fewer many several some only possible total additional "
+    "other our their while whereas because since which who where across between over under within without "
+    "after before via through".split()
+)
+_MAX_COUNTED_WORDS = 3
+
+
+def count_stem(word: str) -> str:
+    """A counted noun, crudely stemmed and without its plural ("replicas", "replica" -> "replica"; "IPs" -> "ip")."""
+    stem = crude_stem(word.lower())
+    return stem[:-1] if len(stem) >= 3 and stem.endswith("s") and not stem.endswith("ss") else stem
+
+
+def _noun_after(text: str, end: int) -> tuple[list[str], str, int]:
+    """The words a number counts (up to three, to the first link word), the word it is counted per, and where the
+    counted words end."""
+    words: list[str] = []
+    per = ""
+    position = end
+    while True:
+        match = re.match(r"[ \t]+(" + _WORD.pattern + ")", text[position:])
+        if not match:
+            break
+        word = match.group(1).lower()
+        if word == "per" and words:
+            scope, _, _ = _noun_after(text, position + match.end())
+            per = count_stem(scope[-1].split("-")[-1]) if scope else ""  # "per secondary region" is per region
+            break
+        if word in _COUNT_STOPS or len(words) == _MAX_COUNTED_WORDS:
+            break
+        words.append(word)
+        position += match.end()
+    return words, per, position
+
+
+def _noun_before(text: str, start: int) -> list[str]:
+    """The words just before a bare limit's cue, in its clause: "read-only copies (max 15)" -> [read-only, copies]."""
+    window = re.split(r"[.;:,]\s", text[max(0, start - 60) : start])[-1]
+    window = window.split("(")[0] if "(" in window else _BARE_LIMIT.split(window)[0]
+    words = [w.lower() for w in _WORD.findall(window)]
+    tail: list[str] = []
+    for word in reversed(words):
+        if word in _COUNT_STOPS or len(tail) == _MAX_COUNTED_WORDS:
+            break
+        tail.insert(0, word)
+    return tail
+
+
+def _counts(text: str) -> list[Figure]:
+    """The counts a text states, each with its role and what it counts."""
+    out: list[Figure] = []
+    for match in _COUNT_NUMBER.finditer(text):
+        before = text[max(0, match.start() - 24) : match.start()]
+        if (_NAMING.search(before) and not _BARE_LIMIT.search(before)) or _YEAR.fullmatch(match.group(1)):
+            continue
+        value = float(match.group(1).replace(",", ""))
+        words, per, end = _noun_after(text, match.end())
+        start = match.start()
+        if words and words[0] in _OTHER_UNITS:
+            continue  # a duration, size or percentage, read as such by its own dimension
+        if not words:
+            cue = _BARE_LIMIT.search(before)
+            if cue is None:
+                continue  # a bare number with no cue is a name or a step, not a limit
+            start = max(0, match.start() - 24) + cue.start()
+            words = _noun_before(text, start)
+        role = _role_before(text, match.start())
+        of = " ".join(count_stem(part) for w in words for part in w.split("-") if part not in _COUNT_STOPS)
+        out.append(Figure("count", role, value, text[start:end].strip(), of, per))
     return out

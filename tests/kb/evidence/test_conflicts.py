@@ -61,3 +61,27 @@ def test_different_osi_layers_conflict():
     conflict = detect_conflict({"a.md": ["works at Layer 7"], "b.md": ["operates at layer 4"]}, ["layer"])
     assert conflict is not None
     assert detect_conflict({"a.md": ["Layer 7"], "b.md": ["OSI Layer 7"]}, ["layer"]) is None
+
+
+def test_counts_of_the_same_thing_compare_role_by_role():
+    conflict = detect_conflict({"a.md": ["read replica: up to 5 read replicas possible"],
+                                "b.txt": ["We can have up to 15 Aurora read replicas for reads."]}, ["count"])
+    assert conflict is not None and "5 read replicas" in conflict.reason and "15 Aurora read replicas" in conflict.reason
+    assert detect_conflict({"a.md": ["up to 5 read replicas"], "b.txt": ["Aurora can have 5 replicas"]}, ["count"]) is None
+
+
+def test_counts_of_different_things_never_conflict():
+    evidence = {"a.md": ["Vpcs are region specific, 5 vpc per region"], "b.txt": ["200 subnets per vpc, up to 10 nodes"]}
+    assert detect_conflict(evidence, ["count"]) is None
+    # the same noun counted per different things is two quantities
+    assert detect_conflict({"a.md": ["up to 5 read replicas"], "b.txt": ["up to 16 read replicas per region"]}, ["count"]) is None
+
+
+def test_a_bare_limit_after_a_noun_counts_what_the_cell_counts():
+    evidence = {"saa.txt": ["Read Replicas allow one or more read-only copies (max 15) of our primary database."],
+                "dev.md": ["Up to 5 read replicas"]}
+    assert detect_conflict(evidence, ["count"]) is None  # "copies" and "replicas": not the same noun by themselves
+    aspect = resolve_aspect("max read replicas")
+    assert aspect.counts == ("read", "replica")
+    conflict = detect_conflict(evidence, aspect.figures, keywords=aspect.figure_words_re, counted=(frozenset(aspect.counts),))
+    assert conflict is not None and "max 15" in conflict.reason and "5 read replicas" in conflict.reason

@@ -42,3 +42,22 @@ def test_only_figures_next_to_the_aspects_words_count():
     glacier = "glacier: 3 retrieval options (expedited(1-5 minutes), bulk(5 to 12 hours)), min 90 days of storage"
     minimum = resolve_aspect("minimum storage duration")
     assert [f.text for f in figures_near(glacier, ["duration"], minimum.strong_re)] == ["90 days"]
+
+
+def test_a_count_carries_its_role_and_what_it_counts():
+    figures = extract_figures("We can have up to 15 Aurora read replicas for reads", ["count"])
+    assert [(f.role, f.value, f.of, f.per) for f in figures] == [("max", 15.0, "aurora read replica", "")]
+    figures = extract_figures("Vpcs are region specific, 5 vpc per region; 20 IPs per ENI", ["count"])
+    assert [(f.value, f.of, f.per) for f in figures] == [(5.0, "vpc", "region"), (20.0, "ip", "eni")]
+    assert [(f.role, f.value) for f in extract_figures("lambda - upto 1,000 concurrent executions", ["count"])] == [("max", 1000.0)]
+
+
+def test_a_bare_limit_counts_the_noun_before_it():
+    figures = extract_figures("allows us to create one or more read-only copies (max 15) of our database", ["count"])
+    assert [(f.role, f.value, f.text, f.of) for f in figures] == [("max", 15.0, "max 15", "read copi")]
+    assert [f.of for f in extract_figures("a maximum of 10 subnets", ["count"])] == ["subnet"]
+
+
+def test_numbers_that_name_or_measure_are_no_counts():
+    text = "Layer 7 load balancer, launched in 2019, costs $5 for 10 GB and keeps data 7 days; 5 times faster"
+    assert extract_figures(text, ["count"]) == []
