@@ -179,6 +179,42 @@ def line_slices(line: str, token_counts: Callable[[str], int], budget: int) -> l
     return spans
 
 
+@dataclass(frozen=True)
+class _SectionFrame:
+    """What every chunk of one section shares: where it comes from, and the text its embedding and BM25 prefix."""
+
+    file_name: str
+    section: Section
+    prefix: str  # "<file title> > <heading path>:" and the services the headings name
+    path_text: str
+    leaf: str  # the last two headings, the context of each line unit
+    tags: list[str]
+
+    def record(
+        self, start: int, end: int, text: str, services: list[str], body: str, lines: list[LineUnit],
+        start_char: int | None = None, end_char: int | None = None,
+    ) -> ChunkRecord:
+        """The chunk of `text` (lines start..end, or the slice start_char:end_char of line start) and its index texts."""
+        tag_text = " ".join(f"#{t}" for t in self.tags)
+        return ChunkRecord(
+            chunk=Chunk(
+                id=chunk_id(self.file_name, text),
+                file=self.file_name,
+                start_line=start,
+                end_line=end,
+                service=services,
+                heading_path=self.section.heading_path,
+                text=text,
+                start_char=start_char,
+                end_char=end_char,
+                tags=self.tags,
+            ),
+            embed_text=f"{self.prefix} {body}".strip(),
+            lexical_text=f"{self.path_text} {tag_text} {body}" if tag_text else f"{self.path_text} {body}",
+            lines=lines,
+        )
+
+
 def chunk_section(
     file_name: str,
     lines: list[str],
@@ -197,99 +233,53 @@ def chunk_section(
     path_text = " > ".join(section.heading_path)
     heading_services = tagger.heading_services(section.heading_path)
     prefix = f"{file_title(file_name, title)} > {path_text}:" if path_text else f"{file_title(file_name, title)}:"
-    tag_text = " ".join(f"#{t}" for t in tags or [])
     budget = max(16, max_tokens - count_tokens(prefix) - 8)
+    names = " (" + ", ".join(heading_services[:3]).replace("-", " ") + ")" if heading_services else ""
+    frame = _SectionFrame(file_name, section, prefix + names, path_text, " > ".join(section.heading_path[-2:]), tags or [])
     cleaned = {n: clean_for_embedding(lines[n - 1]) for n in content}
     token_counts = [max(1, count_tokens(cleaned[n]) - 2) for n in content]
     parents = bullet_parents(lines, content, section.heading_line)
     records: list[ChunkRecord] = []
     for i, j in _window_spans(content, token_counts, budget):
         if j == i + 1 and token_counts[i] > budget and content[i] != section.heading_line:
-            records.extend(
-                _slice_records(file_name, lines, content[i], section, tagger, count_tokens, budget, prefix, tags or [],
-                               parents.get(content[i]))
-            )
+            records.extend(_slice_records(frame, lines[content[i] - 1], content[i], tagger, count_tokens, budget,
+                                          parents.get(content[i])))
             continue
         start, end = content[i], content[j - 1]
         if i == 0 and section.heading_line and section.heading_line < start:
             start = section.heading_line
-        text = "\n".join(lines[start - 1 : end])
-        window_lines = [n for n in content[i:j]]
-        services = tagger.tag(section.heading_path, (lines[n - 1] for n in window_lines))
-        body = " ".join(cleaned[n] for n in window_lines if n != section.heading_line)
-        names = ""
-        if heading_services:
-            names = " (" + ", ".join(heading_services[:3]).replace("-", " ") + ")"
-        embed_text = f"{prefix}{names} {body}".strip()
-        leaf = " > ".join(section.heading_path[-2:])
+        window_lines = content[i:j]
         line_units = [
             unit
             for n in window_lines
             if n != section.heading_line
-            for unit in _line_units(n, lines[n - 1], cleaned[n], leaf, parents.get(n))
+            for unit in _line_units(n, lines[n - 1], cleaned[n], frame.leaf, parents.get(n))
         ]
-        records.append(
-            ChunkRecord(
-                chunk=Chunk(
-                    id=chunk_id(file_name, text),
-                    file=file_name,
-                    start_line=start,
-                    end_line=end,
-                    service=services,
-                    heading_path=section.heading_path,
-                    text=text,
-                    tags=tags or [],
-                ),
-                embed_text=embed_text,
-                lexical_text=f"{path_text} {tag_text} {body}" if tag_text else f"{path_text} {body}",
-                lines=line_units,
-            )
-        )
+        records.append(frame.record(
+            start, end, "\n".join(lines[start - 1 : end]),
+            tagger.tag(section.heading_path, (lines[n - 1] for n in window_lines)),
+            " ".join(cleaned[n] for n in window_lines if n != section.heading_line),
+            line_units,
+        ))
     return records
 
 
 def _slice_records(
-    file_name: str,
-    lines: list[str],
+    frame: _SectionFrame,
+    line: str,
     number: int,
-    section: Section,
     tagger: ServiceTagger,
     count_tokens: Callable[[str], int],
     budget: int,
-    prefix: str,
-    tags: list[str],
     parent: str | None,
 ) -> list[ChunkRecord]:
     """One chunk per slice of a line too long to embed whole; each slice's text is exactly line[start:end]."""
-    line = lines[number - 1]
-    path_text = " > ".join(section.heading_path)
-    leaf = " > ".join(section.heading_path[-2:])
-    services = tagger.tag(section.heading_path, [line[:400]])
-    tag_text = " ".join(f"#{t}" for t in tags)
-    heading_services = tagger.heading_services(section.heading_path)
-    names = " (" + ", ".join(heading_services[:3]).replace("-", " ") + ")" if heading_services else ""
+    services = tagger.tag(frame.section.heading_path, [line[:400]])
     counts = lambda text: max(1, count_tokens(clean_for_embedding(text)) - 2)  # noqa: E731
     records = []
     for start, end in line_slices(line, counts, budget):
         text = line[start:end]
         cleaned = clean_for_embedding(text)
-        records.append(
-            ChunkRecord(
-                chunk=Chunk(
-                    id=chunk_id(file_name, text),
-                    file=file_name,
-                    start_line=number,
-                    end_line=number,
-                    service=services,
-                    heading_path=section.heading_path,
-                    text=text,
-                    start_char=start,
-                    end_char=end,
-                    tags=tags,
-                ),
-                embed_text=f"{prefix}{names} {cleaned}".strip(),
-                lexical_text=f"{path_text} {tag_text} {cleaned}",
-                lines=_line_units(number, text, cleaned, leaf, parent),
-            )
-        )
+        records.append(frame.record(number, number, text, services, cleaned,
+                                    _line_units(number, text, cleaned, frame.leaf, parent), start, end))
     return records
