@@ -70,7 +70,7 @@ def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
         parts = _cut(state)
         _write_cut(path, parts)
     segments, by_service, table_headers = parts
-    return SegmentIndex(segments, by_service, chunk_matrix=state.index.chunk_vectors.vectors(), table_headers=table_headers)
+    return SegmentIndex(segments, by_service, chunk_matrix=state.chunk_matrix, table_headers=table_headers)
 
 
 _Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
