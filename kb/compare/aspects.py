@@ -38,7 +38,7 @@ class Aspect:
     def figure_words_re(self) -> re.Pattern[str]:
         """The words beside which a figure is the aspect's: what it counts, for a count aspect, else its telling words."""
         if self.counts:
-            return _compile("|".join(rf"\b{re.escape(stem)}\w*" for stem in self.counts))
+            return counted_words_re(self.counts)
         return _compile(self.figure_words) if self.figure_words else self.strong_re
 
     def keyword_score(self, text: str) -> float:
@@ -47,6 +47,11 @@ class Aspect:
             return 1.0
         weak = self.weak_re
         return 0.5 if weak is not None and weak.search(text) else 0.0
+
+
+def counted_words_re(stems: tuple[str, ...]) -> re.Pattern[str]:
+    """The words beside which a count of these things (word stems) is theirs."""
+    return _compile("|".join(rf"\b{re.escape(stem)}\w*" for stem in stems))
 
 
 @cache

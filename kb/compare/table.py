@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.catalogue import Catalogue, Service, get_catalogue
-from kb.compare.aspects import ASPECTS, Aspect, free_aspect, resolve_aspect
+from kb.compare.aspects import ASPECTS, Aspect, counted_words_re, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
 from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
@@ -120,11 +120,6 @@ def _aspect_figures(text: str, aspect: Aspect) -> list[Figure]:
         near = figures_near(text, ["count"], aspect.figure_words_re)
         figures += [f for f in near if not counted or not f.of or counted & set(f.of.split())]
     return figures
-
-
-def _words_of(stems: tuple[str, ...]) -> re.Pattern[str]:
-    """The words beside which a count of these things is theirs."""
-    return Aspect("", "", "", counts=stems).figure_words_re
 
 
 def _counted_part(segment: Segment, service_id: str, catalogue: Catalogue) -> frozenset[str]:
@@ -237,7 +232,7 @@ def _cell(
         # What the counts count: the aspect's own noun and the features of the service they count (its read replicas).
         counted = _merge_things([frozenset(aspect.counts), *sorted(parts, key=sorted)])
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
-        words = _words_of(stems) if stems else aspect.figure_words_re
+        words = counted_words_re(stems) if stems else aspect.figure_words_re
         conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, words, counted)
         if conflict:
             # Both sides of the disagreement lead the citations, the rest follow.
