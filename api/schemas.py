@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kb.config import DEFAULTS
-from kb.models import BuildSummary, FilePassages, FileProblem, FileSummary, IndexHealth, NoteText, ServiceDetail, ServiceList
+from kb.models import BuildSummary, FilePassages, FileSummary, IndexHealth, NoteText, ServiceDetail, ServiceList
 
 __all__ = [
     "AskRequest", "BuildSummary", "ErrorBody", "FilePassages", "FileSummary", "Health", "NoteText", "ReindexJob",

@@ -3,9 +3,8 @@ and the Retriever that strings them into one ranking of a loaded build's chunks 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 import numpy as np
 
@@ -15,8 +14,6 @@ if TYPE_CHECKING:
     from kb.catalogue import Catalogue
     from kb.config import Settings
     from kb.index import LoadedBuild
-
-_WORD = re.compile(r"[a-z0-9]+")
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -157,7 +154,7 @@ def focus_query(query: str, vocabulary: frozenset[str]) -> str:
     """
     kept = []
     for token in query.split():
-        words = set(_WORD.findall(token.lower()))
+        words = word_set(token)
         if words and words <= vocabulary and not words & _ASKING:
             continue
         kept.append(token)
