@@ -5,8 +5,6 @@ Streamlit. It imports them inside the commands that need them, so the library it
 starts fast. Each module below registers its commands on the one Typer app, in the order `kb --help` lists them.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 

@@ -1,7 +1,5 @@
 """`kb ingest` and `kb chunks`: build the index from the notes folder, or show how the notes are chunked."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

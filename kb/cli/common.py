@@ -1,7 +1,5 @@
 """What every `kb` command shares: the Typer app, the consoles, exit codes, settings, the index and a running server."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`kb services`, `search`, `ask`, `compare` and `eval`: read the index (or a running server of the same build)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Optional

@@ -1,7 +1,5 @@
 """`kb serve`, `kb mcp` and `kb ui`: the HTTP API, the MCP server over stdio, and the Streamlit UI."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Optional

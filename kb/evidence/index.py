@@ -6,7 +6,7 @@ import hashlib
 import os
 import pickle
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,7 +64,7 @@ def segment_index(state: LoadedBuild) -> SegmentIndex:
 
 
 def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
-    path = Path(state.index.directory) / f"evidence-{_cut_key()}.pickle"
+    path = Path(state.index.directory) / f"{_CUT_PREFIX}{_cut_key()}{_CUT_SUFFIX}"
     parts = _read_cut(path)
     if parts is None:
         parts = _cut(state)
@@ -73,6 +73,7 @@ def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
     return SegmentIndex(segments, by_service, chunk_matrix=state.chunk_matrix, table_headers=table_headers)
 
 
+_CUT_PREFIX, _CUT_SUFFIX = "evidence-", ".pickle"
 _Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
 
 
@@ -103,22 +104,35 @@ def _cut_key() -> str:
     return digest.hexdigest()[:16]
 
 
+# Segments are saved as plain tuples of their fields: unpickling 10k objects one by one took twice as long, and a
+# `kb ask` from the shell waits for it.
+_SEGMENT_FIELDS = tuple(f.name for f in fields(Segment))
+
+
 def _read_cut(path: Path) -> _Cut | None:
     try:
         with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            rows, by_service, table_headers = pickle.load(handle)
+        return [Segment(*row) for row in rows], by_service, table_headers
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         return None
 
 
 def _write_cut(path: Path, parts: _Cut) -> None:
+    segments, by_service, table_headers = parts
+    rows = [tuple(getattr(segment, name) for name in _SEGMENT_FIELDS) for segment in segments]
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         with partial.open("wb") as handle:
-            pickle.dump(parts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((rows, by_service, table_headers), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)  # a read-only index: the next process cuts again
+        return
+    # A cut made by older code is never read again (its name has the old code's key); it would only take room.
+    for stale in path.parent.glob(f"{_CUT_PREFIX}*{_CUT_SUFFIX}"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def sentence_subjects(state: LoadedBuild) -> dict[tuple[str, int], list[Segment]]:

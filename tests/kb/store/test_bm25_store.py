@@ -48,3 +48,23 @@ def test_a_query_of_unknown_or_stop_words_scores_zero(store: BM25Store) -> None:
 def test_an_unreadable_store_is_index_corrupt(tmp_path: Path) -> None:
     with pytest.raises(IndexCorrupt, match="lexical index.*unreadable"):
         BM25Store.open(tmp_path, 3)
+
+
+def test_a_process_that_only_reads_scores_the_same_without_importing_scipy(store: BM25Store, tmp_path: Path) -> None:
+    """bm25s uses scipy only to build; a reading process (a cold `kb ask`) skips its 0.2 s import."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from kb.store.bm25_store import BM25Store\n"
+        f"store = BM25Store.open(__import__('pathlib').Path({str(tmp_path)!r}), {len(TEXTS)})\n"
+        "scores = store.scores('sqs message visibility').tolist()\n"
+        "print(json.dumps({'scipy': 'scipy' in sys.modules, 'scores': scores}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    read = json.loads(done.stdout)
+    assert read["scipy"] is False
+    np.testing.assert_allclose(read["scores"], store.scores("sqs message visibility"), rtol=1e-6)
+    import scipy.sparse  # noqa: F401 - the hidden import did not leave scipy unimportable in this process either

@@ -1,0 +1,69 @@
+"""Cold `kb ask` and `kb search` from the shell, with no server: each run is a new process, as a person's is.
+
+usage: python bench/cli_bench.py [--index DIR] [--runs N]
+
+Prints, for each command, the median, the fastest and the slowest wall time over N runs (5 questions in turn), and
+the goal of issue 13 (<= 1.5 s cold on the shipped notes). Run it on an idle machine: two cores shared with a test
+suite double these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb.config import get_settings  # noqa: E402
+
+QUESTIONS = [
+    "How long does SQS keep messages?",
+    "What is the maximum size of an S3 object?",
+    "Does Kinesis Data Firehose support replay?",
+    "How many read replicas can Aurora have?",
+    "What is the difference between a security group and a NACL?",
+]
+GOAL_S = 1.5
+
+
+def timed(command: str, question: str, index: Path) -> float:
+    kb_script = Path(sys.executable).with_name("kb")
+    argv = [str(kb_script)] if kb_script.exists() else [sys.executable, "-m", "kb.cli"]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*argv, command, question, "--index", str(index)],
+        capture_output=True,
+        text=True,
+        # Nothing listens on port 9, so the command takes its local path.
+        env={**os.environ, "KB_API_URL": "http://127.0.0.1:9"},
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"`kb {command} {question!r}` failed (exit {done.returncode}):\n{done.stderr}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    index = args.index or get_settings().index_dir
+    timed("search", QUESTIONS[0], index)  # the first run after a build also fills the OS page cache
+    for command in ("ask", "search"):
+        times = [timed(command, QUESTIONS[i % len(QUESTIONS)], index) for i in range(args.runs)]
+        median = statistics.median(times)
+        verdict = "met" if median <= GOAL_S else "NOT met"
+        print(
+            f"cold `kb {command}`, no server, {args.runs} runs: median {median:.2f} s, "
+            f"fastest {min(times):.2f} s, slowest {max(times):.2f} s (goal <= {GOAL_S} s: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    main()
