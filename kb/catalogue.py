@@ -157,11 +157,12 @@ class Catalogue:
     def resolve(self, name: str, allow_prefix: bool = False) -> Service:
         """The service named by an id, name, full name or alias, ignoring case, "AWS"/"Amazon", spacing and punctuation.
 
+        A longer name that holds exactly one service's name ("AWS Certificate Manager (ACM)") stands for that service.
         With allow_prefix, a name that starts exactly one service's names ("Spot", "Reserved") is enough.
         Raises UnknownService, whose `details["suggestions"]` holds the ids of close matches (or of every service a
         prefix fits, when it fits several, like "Standard").
         """
-        service_id = self.id_for(name)
+        service_id = self.id_for(name) or self._named_within(name)
         if service_id is None and allow_prefix:
             service_id = self._by_prefix(name)
         if service_id is None:
@@ -171,6 +172,11 @@ class Catalogue:
     def id_for(self, name: str) -> str | None:
         """The id of the service this exact name (any of its names or aliases, singular or plural) stands for."""
         return self._lookup(lookup_key(name))
+
+    def _named_within(self, name: str) -> str | None:
+        """The one service a longer name holds ("AWS Certificate Manager (ACM)", "STS temporary credentials")."""
+        named = self.find_in_heading(name)
+        return named[0] if len(named) == 1 else None
 
     def _by_prefix(self, name: str) -> str | None:
         key = lookup_key(name)

@@ -254,7 +254,8 @@ def free_aspect(text: str) -> Aspect:
     asks_a_count = any(_LIMIT_CUE.fullmatch(w) or _FIGURE_CUES["count"].fullmatch(w) for w in words)
     # "number of read replicas": the notes say "up to 5 read replicas"; the asking words are no words of the notes
     named_words = [w for w in content if not (asks_a_count and _ASKING.fullmatch(w))] or content
-    stems = [rf"\b{re.escape(crude_stem(w))}\w*" for w in named_words]
+    stems = [_slot_pattern(slot, named_words) for slot in _word_slots(text)]
+    stems = [stem for stem in stems if stem] or [rf"\b{re.escape(crude_stem(w))}\w*" for w in named_words]
     # All of the user's words make a telling match ("cold start" needs both); one of them, a loose one.
     # Anchored: unanchored lookaheads would be tried again at every position of the line.
     strong = "^" + "".join(f"(?=.*?{stem})" for stem in stems)
@@ -274,6 +275,34 @@ def free_aspect(text: str) -> Aspect:
     # A line holds all the user's words somewhere; a figure is the aspect's when one of them stands beside it.
     figure_words = "|".join(stems) if figures else ""
     return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures, counts=counts, figure_words=figure_words)
+
+
+def _word_slots(text: str) -> list[list[str]]:
+    """The aspect's words in order, where words joined by "/" or "or" share one slot: either of them will do
+    ("destinations/consumers", "sync or async", "stateful or stateless")."""
+    slots: list[list[str]] = []
+    joining = False
+    for token in re.findall(r"[a-z0-9]+(?:\s*/\s*[a-z0-9]+)*|/", text.lower()):
+        if token == "or" and slots:
+            joining = True
+            continue
+        alternatives = re.findall(r"[a-z0-9]+", token)
+        if not alternatives:
+            continue
+        if joining:
+            slots[-1].extend(alternatives)
+        else:
+            slots.append(alternatives)
+        joining = False
+    return slots
+
+
+def _slot_pattern(slot: list[str], named_words: list[str]) -> str:
+    """One slot's pattern: any of its words that name what is asked, each by its stem (empty when none does)."""
+    stems = sorted({re.escape(crude_stem(w)) for w in slot if w in named_words}, key=len, reverse=True)
+    if not stems:
+        return ""
+    return rf"\b{stems[0]}\w*" if len(stems) == 1 else rf"\b(?:{'|'.join(stems)})\w*"
 
 
 # Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
