@@ -215,12 +215,31 @@ ASPECTS: dict[str, Aspect] = {
 
 
 # Free words a user may type, expanded to the patterns the notes use.
-_FREE_WORD_PATTERNS: dict[str, str] = {
-    "cost": ASPECTS["pricing"].strong, "price": ASPECTS["pricing"].strong, "pricing": ASPECTS["pricing"].strong,
-    "encryption": ASPECTS["encryption"].strong, "security": ASPECTS["security"].strong,
-    "latency": r"latency|millisecond|\bms\b|real[- ]time", "monitoring": r"monitor|cloudwatch|metrics?|logs?",
-    "limits": ASPECTS["limits"].strong, "backup": ASPECTS["backup and snapshots"].strong,
-}
+# Words too general to stand for one known aspect inside a free one ("type", "model", "scope").
+_GENERAL_WORDS = frozenset(
+    "type kind model level features access usage term scope order records purpose coverage definition description "
+    "overview payment flexibility reliability speed size capacity performance limits architecture".split()
+)
+
+
+def _free_word_patterns() -> dict[str, str]:
+    """A word of a free aspect that names one known aspect ("billing", "failover", "snapshots") brings that aspect's
+    telling words: "billing granularity" then finds "charged per request & duration"."""
+    owners: dict[str, set[str]] = {}
+    for aspect in ASPECTS.values():
+        for name in (aspect.name, *aspect.synonyms):
+            if " " not in name and "/" not in name and name not in _GENERAL_WORDS:
+                owners.setdefault(name, set()).add(aspect.name)
+    derived = {word: ASPECTS[next(iter(names))].strong for word, names in owners.items() if len(names) == 1}
+    return derived | {
+        "cost": ASPECTS["pricing"].strong, "price": ASPECTS["pricing"].strong, "pricing": ASPECTS["pricing"].strong,
+        "encryption": ASPECTS["encryption"].strong, "security": ASPECTS["security"].strong,
+        "latency": r"latency|millisecond|\bms\b|real[- ]time", "monitoring": r"monitor|cloudwatch|metrics?|logs?",
+        "limits": ASPECTS["limits"].strong, "backup": ASPECTS["backup and snapshots"].strong,
+    }
+
+
+_FREE_WORD_PATTERNS: dict[str, str] = _free_word_patterns()
 
 
 @cache
@@ -238,10 +257,16 @@ def _aspect_key(text: str) -> str:
 
 def resolve_aspect(text: str) -> Aspect:
     """The known aspect a user's words name (by name or synonym), else one built from the words themselves."""
-    known = _aspect_keys().get(_aspect_key(text))
+    key = _aspect_key(text)
+    # "stated use case", "typical use case", "main use cases": the qualifier asks for nothing the aspect does not.
+    plain = re.sub(rf"^(?:(?:{_QUALIFIERS}) )+", "", key)
+    known = _aspect_keys().get(key) or _aspect_keys().get(plain)
     if known is not None:
         return ASPECTS[known]
     return free_aspect(text)
+
+
+_QUALIFIERS = "stated|typical|main|primary|common|overall|basic|usual"
 
 
 def free_aspect(text: str) -> Aspect:
