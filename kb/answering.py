@@ -65,7 +65,9 @@ def extract_answer(
     """The extractive answer to a question whose ranking over the build is given; or an abstention saying why."""
     ranked, focus = ranking.ranked, ranking.focus
     hits = hits_of(ranked, build)
-    uncovered = uncovered_names(question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [])
+    uncovered = uncovered_names(
+        question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [], lambda name: catalogue.id_for(name) is not None
+    )
     if uncovered:
         return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
     difference = try_difference(question, catalogue, compare, hits)

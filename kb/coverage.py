@@ -8,10 +8,12 @@ names and no note contains is a question the notes do not answer, however close 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 
 # Vendors whose products people study beside AWS. A vendor word counts only with the words naming its product
 # ("Google Cloud Spanner"), since a note may well mention the vendor itself ("Facebook, Google login").
@@ -27,6 +29,34 @@ _AWS_PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
 _IDENTIFIER = re.compile(r"\b[a-z]{1,3}\d[a-z]{0,4}(?:\.(?:nano|micro|small|medium|large|\d*xlarge|metal))\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9][a-z0-9.+-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 _TRAILING = {"for", "of"}
+# Products people ask about (AWS's whole range, other vendors' and open-source ones), by the names they type:
+# "memorydb for redis", "cloud run". The list only names them; whether the notes mention one is read from the notes.
+PRODUCTS_FILE = Path(__file__).parent / "data" / "products.json"
+
+
+# A word of a product name as people type it: "memorydb", "pub/sub", "next.js", "2.0" (hyphens split words).
+_NAME_WORD = re.compile(r"[a-z0-9][a-z0-9./'_+]*[a-z0-9+]|[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class _Products:
+    by_alias: dict[tuple[str, ...], tuple[str, tuple[str, ...]]]  # alias words -> (product name, all its aliases)
+    longest: int  # words in the longest alias
+
+
+def _name_words(text: str) -> tuple[str, ...]:
+    return tuple(_NAME_WORD.findall(text.lower().replace("-", " ")))
+
+
+@cache
+def _products() -> _Products:
+    try:
+        entries = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
+    except FileNotFoundError:
+        return _Products({}, 0)
+    # A dictionary of word runs, not one regex of 1,400 names: compiling that took 0.1 s of a cold `kb ask`.
+    by_alias = {_name_words(alias): (entry["name"], tuple(entry["aliases"])) for entry in entries for alias in entry["aliases"]}
+    return _Products(by_alias, max((len(words) for words in by_alias), default=0))
 
 
 @dataclass(frozen=True)
@@ -35,6 +65,7 @@ class Uncovered:
 
     name: str
     instead: tuple[str, ...] = ()
+    said: str = ""  # the words of the question that name it, when they differ from the name
 
     def describe(self) -> str:
         if self.instead:
@@ -71,8 +102,14 @@ class NotesVocabulary:
         return tuple(other for score, other in reversed(ranked) if score >= 1.0)[:n]
 
 
-def uncovered_names(question: str, vocabulary: NotesVocabulary, is_catalogued: Callable[[str], bool]) -> list[Uncovered]:
-    """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types."""
+def uncovered_names(
+    question: str,
+    vocabulary: NotesVocabulary,
+    is_catalogued: Callable[[str], bool],
+    is_service_name: Callable[[str], bool] = lambda name: False,
+) -> list[Uncovered]:
+    """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types,
+    listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that it is one."""
     found: list[Uncovered] = []
     for match in _VENDOR_PHRASE.finditer(question):
         words = match.group(0).split()
@@ -90,7 +127,36 @@ def uncovered_names(question: str, vocabulary: NotesVocabulary, is_catalogued: C
         name = match.group(0)
         if name.lower() not in vocabulary.identifiers:
             found.append(Uncovered(name, vocabulary.alike(name)))
+    # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
+    found += [u for u in _unmentioned_products(question, vocabulary, is_service_name) if not _within(u.said, found)]
     return list({u.name.lower(): u for u in found}.values())
+
+
+def _within(said: str, found: list[Uncovered]) -> bool:
+    return any(said in " ".join(_name_words(u.name)) for u in found)
+
+
+def _unmentioned_products(question: str, vocabulary: NotesVocabulary, is_service_name: Callable[[str], bool]) -> list[Uncovered]:
+    """Listed products the question names that the notes mention by none of their names ("MemoryDB", "Cloud Run")."""
+    products = _products()
+    words = _name_words(question)
+    found = []
+    start = 0
+    while start < len(words):
+        # The longest name starting here: "memorydb for redis" before "memorydb".
+        for size in range(min(products.longest, len(words) - start), 0, -1):
+            named = products.by_alias.get(words[start : start + size])
+            if named is not None:
+                break
+        else:
+            start += 1
+            continue
+        name, aliases = named
+        said = " ".join(words[start : start + size])
+        if not is_service_name(said) and not any(vocabulary.mentions(alias) for alias in aliases):
+            found.append(Uncovered(name, said=said))
+        start += size
+    return found
 
 
 def identifier_mismatch(question: str, statement: str) -> tuple[str, str] | None:
