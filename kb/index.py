@@ -17,10 +17,11 @@ from kb.chunk_views import ServiceIndex, word_set
 from kb.store.layout import BUILDS, CHUNKS_FILE, LINES_FILE, MANIFEST, build_dir, ingest_command
 from kb.store.manifest import FORMAT_VERSION, Manifest, read_manifest
 from kb.store.reader import LoadedIndex, StoredChunk, load_index
+from kb.store.rows import FetchedRows, VectorRows
 
 __all__ = [
-    "BUILDS", "CHUNKS_FILE", "FORMAT_VERSION", "LINES_FILE", "MANIFEST", "LoadedBuild", "LoadedIndex", "Manifest",
-    "StoredChunk", "build_dir", "ingest_command", "load_index", "read_manifest",
+    "BUILDS", "CHUNKS_FILE", "FORMAT_VERSION", "FetchedRows", "LINES_FILE", "MANIFEST", "LoadedBuild", "LoadedIndex",
+    "Manifest", "StoredChunk", "VectorRows", "build_dir", "ingest_command", "load_index", "read_manifest",
 ]
 
 T = TypeVar("T")
@@ -35,8 +36,10 @@ class LoadedBuild:
     chunk_services: ServiceIndex = field(default_factory=lambda: ServiceIndex([]))
     word_sets: list[set[str]] = field(default_factory=list)
     vocabulary: NotesVocabulary = field(default_factory=lambda: NotesVocabulary(""))
-    line_matrix: np.ndarray | None = None
-    chunk_matrix: np.ndarray | None = None
+    # The vectors as the store gives them (VectorStore.rows): the matrix itself with FAISS; with Milvus, rows fetched
+    # a few at a time, so a server holds no build's whole matrix (retrieval then asks the store for the best chunks).
+    line_matrix: VectorRows | None = None
+    chunk_matrix: VectorRows | None = None
     lines_of_chunk: dict[int, np.ndarray] = field(default_factory=dict)
     link_lists: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Views other modules derive from this build (the evidence layer's sentences), keyed by the function that makes
@@ -46,7 +49,7 @@ class LoadedBuild:
 
     @classmethod
     def of(cls, index: LoadedIndex) -> "LoadedBuild":
-        """The build with what every search derives from it (service masks, word sets, vector matrices) computed once."""
+        """The build with what every search derives from it (service masks, word sets, the stores' vectors) made once."""
         rows_by_chunk: dict[int, list[int]] = {}
         corpus = "\n".join(" ".join(c.chunk.text.lower().split()) for c in index.chunks)
         for row, chunk_index in enumerate(index.line_chunk.tolist()):
@@ -57,8 +60,8 @@ class LoadedBuild:
             word_sets=[word_set(c.chunk.text) for c in index.chunks],
             vocabulary=NotesVocabulary(corpus),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
-            line_matrix=index.line_vectors.vectors(),
-            chunk_matrix=index.chunk_vectors.vectors(),
+            line_matrix=index.line_vectors.rows(),
+            chunk_matrix=index.chunk_vectors.rows(),
             lines_of_chunk={k: np.asarray(v) for k, v in rows_by_chunk.items()},
             link_lists=np.array([mostly_links(c.chunk.text) for c in index.chunks], dtype=bool),
         )
@@ -69,6 +72,11 @@ class LoadedBuild:
             if make not in self._views:
                 self._views[make] = make(self)
             return self._views[make]  # type: ignore[return-value]
+
+    @property
+    def vectors_in_memory(self) -> bool:
+        """Whether the chunk vectors are one matrix in memory (retrieval multiplies it) or fetched from the store."""
+        return not isinstance(self.chunk_matrix, FetchedRows)
 
     def chunk(self, i: int) -> Chunk:
         """The public chunk at position i of the build."""

@@ -19,6 +19,12 @@ Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 _CANDIDATES = 60
 _LINE_CANDIDATES = 400
+# How many chunks a store that is not in memory is asked for: far more than a page of results, and enough that a
+# chunk lifted into the top by BM25 or its best line still gets its own dense score (see scores_from_best).
+_DENSE_CANDIDATES = 400
+_LEXICAL_CANDIDATES = 100
+# A service's chunks are all scored exactly up to this many (a service of more is a corpus of millions).
+_SERVICE_CANDIDATES = 2000
 
 
 def minmax(scores: np.ndarray) -> np.ndarray:
@@ -43,6 +49,22 @@ def fuse_rrf(rankings: Sequence[Sequence[int]], size: int, k: int = 60) -> np.nd
         for rank, index in enumerate(ranking):
             scores[index] += 1.0 / (k + rank + 1)
     return scores
+
+
+def scores_from_best(
+    size: int, rows: np.ndarray, scores: np.ndarray, rest: float, worst: tuple[int, float] | None
+) -> np.ndarray:
+    """Every chunk's dense score from the rows a store scored (`rows`, `scores`) and its worst row: those exact,
+    every other chunk `rest` (the lowest of the store's best: no chunk outside them scores more).
+
+    Fusion scales dense scores to 0..1 by their minimum and maximum, so the worst chunk's own score keeps that scale
+    the one the full product gives, and the chunks that can rank fuse with BM25 as if every score were known."""
+    found = rows >= 0  # a store may find fewer rows than asked for
+    dense = np.full(size, rest, dtype=np.float32)
+    dense[rows[found]] = scores[found]
+    if worst is not None:
+        dense[worst[0]] = min(worst[1], float(dense.min()))
+    return dense
 
 
 def small_to_big(
@@ -264,32 +286,64 @@ class Retriever:
         self.weights = weights
         self.descriptions = descriptions
 
-    def signals(self, query: str, vector: np.ndarray | None = None) -> Signals:
-        """What the query says about every chunk: dense, best lines, BM25, services named or described."""
+    def signals(self, query: str, vector: np.ndarray | None = None, services: frozenset[str] = frozenset()) -> Signals:
+        """What the query says about every chunk: dense, best lines, BM25, services named or described.
+
+        `services`: chunks whose dense score must be exact besides those the query itself lifts (see `liftable`)."""
         index = self.build.index
-        size = len(index.chunks)
         if vector is None:
             vector = self.encode(query)
-        # Every chunk's score is needed for fusion: one matrix product over the stored vectors beats a FAISS
-        # search asked for all of them (which sorts them all); FAISS finds the best lines below.
-        dense = self.build.chunk_matrix @ vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
         line_chunk = np.zeros(0, dtype=np.int32)
         line_scores = np.zeros(0, dtype=np.float32)
         if len(index.line_vectors):
             line_found, line_rows = index.line_vectors.search(vector, _LINE_CANDIDATES)
             line_chunk, line_scores = index.line_chunk[line_rows[0]], line_found[0]
+        lexical = index.lexical.scores(query)
         catalogue = self.catalogue
         named = {f for s in catalogue.find_in_heading(query) for f in [s, *catalogue.children(s)]}
         guess = self.guess_service(vector)
-        return Signals(
-            dense=dense,
+        signals = Signals(
+            dense=np.zeros(0, dtype=np.float32),
             line_chunk=line_chunk,
             line_scores=line_scores,
-            lexical=index.lexical.scores(query),
+            lexical=lexical,
             named=named,
             described={s: guess.similarity for s in guess.kin} if guess and self.weights.describe_boost else {},
             guess=guess,
         )
+        signals.dense = self.dense(vector, signals, services)
+        return signals
+
+    def dense(self, vector: np.ndarray, signals: Signals, services: frozenset[str] = frozenset()) -> np.ndarray:
+        """Every chunk's cosine to the query vector: exact, or with the vectors in a store (Milvus), exact for every
+        chunk the other signals may lift into the top (see scores_from_best)."""
+        size = len(self.build.index.chunks)
+        if self.build.vectors_in_memory or not size:
+            # One matrix product over the stored vectors beats a FAISS search asked for all of them (which sorts
+            # them all); the store finds the best lines in `signals`.
+            return self.build.chunk_matrix @ vector.reshape(-1) if size else np.zeros(0, dtype=np.float32)
+        store = self.build.index.chunk_vectors
+        scores, rows = (found[0] for found in store.search(vector, _DENSE_CANDIDATES))
+        top = scores[rows >= 0]
+        rest = float(top.min()) if top.size else 0.0
+        lifted = np.setdiff1d(self.liftable(signals, services), rows)
+        if lifted.size:
+            more_scores, more_rows = (found[0] for found in store.search(vector, len(lifted), allowed_rows=lifted))
+            scores, rows = np.concatenate([scores, more_scores]), np.concatenate([rows, more_rows])
+        # The worst chunk is the best for the query turned around.
+        worst_scores, worst_rows = store.search(-vector, 1)
+        worst = (int(worst_rows[0, 0]), -float(worst_scores[0, 0])) if worst_rows.size else None
+        return scores_from_best(size, rows, scores, rest, worst)
+
+    def liftable(self, signals: Signals, services: frozenset[str] = frozenset()) -> np.ndarray:
+        """Chunks that may rank without a high dense score: the best by BM25, those of the best lines, and those
+        of the services the query names or is surely about (boosted, and re-ranked by the focused query)."""
+        order = np.argsort(-signals.lexical, kind="stable")[:_LEXICAL_CANDIDATES]
+        services = set(services) | signals.named
+        if signals.guess is not None and (signals.described or signals.guess.confident(self.weights)):
+            services |= signals.guess.kin
+        in_services = np.flatnonzero(self.build.chunk_services.mask(services))[:_SERVICE_CANDIDATES] if services else []
+        return np.union1d(np.union1d(order[signals.lexical[order] > 0], signals.line_chunk), in_services).astype(np.int64)
 
     def guess_service(self, vector: np.ndarray) -> ServiceGuess | None:
         """The service the query is closest to by description; None when neither boost would use it."""
@@ -310,7 +364,8 @@ class Retriever:
         if not focused or focused == query:
             return None
         vector = self.encode(focused)
-        return Focus(focused, vector, self.signals(focused, vector))
+        # The guessed service's chunks are re-ranked by the focused query's dense scores: they must be exact.
+        return Focus(focused, vector, self.signals(focused, vector, services=guess.kin))
 
     def scores(self, signals: Signals, focused: Signals | None) -> np.ndarray:
         """Hybrid scores, with the guessed service's chunks lifted and re-ranked by the focused query, and link

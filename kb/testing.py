@@ -71,6 +71,9 @@ class NumpyVectorStore:
     def vectors(self) -> np.ndarray:
         return self._matrix.copy()
 
+    def rows(self) -> np.ndarray:
+        return self.vectors()
+
     @classmethod
     def write(cls, directory: Path, name: str, vectors: np.ndarray) -> None:
         np.save(directory / f"{name}.npy", np.asarray(vectors, dtype=np.float32))

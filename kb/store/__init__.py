@@ -13,6 +13,7 @@ kb.store.*_store    one module a backend
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
@@ -22,11 +23,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Backend:
-    """The store types of one backend: what a build writes its vectors and its lexical index with."""
+    """The store types of one backend: what a build writes its vectors and its lexical index with.
+
+    `publish(build folder)`, when a backend has it, runs after the manifest swap (and again before a rebuild, to
+    finish one that stopped between the two): it points names outside the index folder at the serving build (a
+    Milvus server's aliases). Without it the manifest is the only pointer."""
 
     name: str
     vector_store: "VectorStoreType"
     lexical_store: "LexicalStoreType"
+    publish: Callable[[Path], None] | None = None
 
 
 def _faiss(settings: "Settings") -> Backend:

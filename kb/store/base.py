@@ -18,6 +18,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from kb.store.rows import VectorRows
+
 
 @runtime_checkable
 class VectorStore(Protocol):
@@ -41,8 +43,13 @@ class VectorStore(Protocol):
         ...
 
     def vectors(self) -> np.ndarray:
-        """Every stored vector in insertion order (len x dimension, float32): the matrix path of retrieval and the
-        incremental embedding cache read it."""
+        """Every stored vector in insertion order (len x dimension, float32): the incremental embedding cache reads it."""
+        ...
+
+    def rows(self) -> "VectorRows":
+        """The vectors as a loaded build holds them for retrieval, the answer and compare layers: the matrix itself
+        (a store in the process's memory, which retrieval then multiplies whole) or a FetchedRows (a store that keeps
+        its vectors elsewhere, read a few rows at a time; retrieval then asks `search` for the best chunks)."""
         ...
 
 

@@ -8,6 +8,14 @@ the chunk store, the line map and the manifest, so the manifest's atomic swap is
 folder. A build that fails before the swap leaves the serving build's collections untouched; its own are dropped
 with its temporary folder by the next build.
 
+Right after the manifest swap the writer moves three aliases (`<prefix>_chunks`, `_lines`, `_bm25`) to the new
+build's collections, before the old ones are dropped: what reads the index through Milvus alone (a dashboard, another
+service) sees the serving build. A loaded build reads its own collections by name, not through the aliases, so a
+request never mixes one build's text with another's vectors while an alias moves.
+
+A loaded build keeps no vector matrix: `rows()` fetches the vectors the answer and compare layers read, a block of
+rows at a time (kb/store/rows.py), and retrieval asks `search` for the best chunks instead of multiplying them all.
+
 Search runs in Milvus: the best lines by inner product (the service filter is a scalar filter on rows), and BM25
 over every chunk. The BM25 text is the product's own tokens (stemmed, stop words out, kb.lexical.tokenize) joined
 by spaces, so Milvus counts the same terms as bm25s does; its k1 and b are bm25s's. The fusion stays the product's.
@@ -29,6 +37,7 @@ from kb.errors import IndexBusy, IndexCorrupt, KBError
 from kb.lexical import tokenize
 from kb.store import Backend
 from kb.store.layout import CHUNK_STORE, LINE_STORE, build_id_of, index_dir_of, rebuild_hint
+from kb.store.rows import FetchedRows
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -49,6 +58,9 @@ LEXICAL_STORE = "bm25"
 # A build id (kb/store/writer.py: UTC time and 8 hex digits) as it stands in a collection name.
 BUILD_ID_PATTERN = r"\d{8}T\d{6}_[0-9a-f]{8}"
 SERVER_SCHEMES = ("http", "https", "tcp", "grpc", "grpcs")
+STORES = (CHUNK_STORE, LINE_STORE, LEXICAL_STORE)
+
+logger = logging.getLogger(__name__)
 
 
 def is_server(uri: str) -> bool:
@@ -139,7 +151,63 @@ class MilvusPlace:
         client = self.client(build_directory)
         collection = self.collection(build_directory, name)
         if client.has_collection(collection):
+            # A server refuses to drop a collection an alias names; an alias left on a build that no longer serves
+            # (moved by hand, or a publish that failed) goes with it.
+            for alias in client.list_aliases(collection).get("aliases", []):
+                client.drop_alias(alias)
             client.drop_collection(collection)
+
+    def alias(self, name: str) -> str:
+        """The stable name of store `name` (`<prefix>_chunks`): an alias of the serving build's collection."""
+        return re.sub(r"\W", "_", f"{self.prefix}_{name}")
+
+    def aliased(self, client: "MilvusClient", name: str) -> str | None:
+        """The collection the alias of store `name` names; None while there is no alias."""
+        alias = self.alias(name)
+        # Looked up in the list first: describe_alias of an unknown alias logs an ERROR with a traceback, then raises.
+        if alias not in client.list_aliases().get("aliases", []):
+            return None
+        return client.describe_alias(alias).get("collection_name")
+
+    def publish(self, build_directory: Path) -> None:
+        """Point the aliases at this build's collections: created the first time, moved after (one step each on a
+        server, so a client reading through an alias goes from the old collection to the new). A build whose
+        collections are not in Milvus (made with another backend) is left alone."""
+        client = self.client(build_directory)
+        aliases = set(client.list_aliases().get("aliases", []))
+        for name in STORES:
+            collection, alias = self.collection(build_directory, name), self.alias(name)
+            if not client.has_collection(collection):
+                continue
+            if alias in aliases:
+                client.alter_alias(collection, alias)
+            else:
+                client.create_alias(collection, alias)
+
+    def live_build(self, index_dir: Path) -> str | None:
+        """The build id the aliases name: the build a reader through the aliases sees (None before the first)."""
+        collection = self.aliased(_client(self.resolved_uri(index_dir), self.token), CHUNK_STORE) or ""
+        found = re.fullmatch(rf"{re.escape(self.prefix)}_({BUILD_ID_PATTERN})_{CHUNK_STORE}", collection)
+        return found.group(1).replace("_", "-", 1) if found else None
+
+    def check_alias(self, client: "MilvusClient", build_directory: Path, name: str) -> None:
+        """Warn when the alias of store `name` names a collection of no build of this index folder: another index
+        folder uses the same prefix, and each one's builds drop the other's collections as orphans.
+
+        An alias on another build of this folder is no fault: a newer one is a swap under way (the manifest is read
+        again within KB_INDEX_CHECK_S), an older one a writer that stopped between the swap and the alias move (the
+        next build moves it)."""
+        collection = self.aliased(client, name)
+        if collection is None or collection == self.collection(build_directory, name):
+            return
+        builds = build_directory.parent
+        ours = {self.collection(folder, name) for folder in builds.iterdir()} if builds.is_dir() else set()
+        if collection not in ours:
+            logger.warning(
+                "The Milvus alias %s names %s, a collection of no build in %s: another index folder uses the prefix "
+                "%r on this Milvus. Give each index folder its own KB_MILVUS_PREFIX.",
+                self.alias(name), collection, builds, self.prefix,
+            )
 
     def drop_orphans(self, build_directory: Path) -> None:
         """Drop this prefix's collections whose build folder is gone (a failed build whose folder was removed
@@ -165,6 +233,7 @@ class MilvusPlace:
                 f"{shown_uri(self.resolved_uri(index_dir_of(build_directory)))}. {rebuild_hint(index_dir_of(build_directory))}"
             )
         client.load_collection(collection)
+        self.check_alias(client, build_directory, name)
         return client, collection
 
     def created(self, build_directory: Path, name: str, schema, index_params) -> tuple["MilvusClient", str]:
@@ -226,6 +295,19 @@ class MilvusVectorStore:
                 scores[i, j], rows[i, j] = score, row
         return scores, rows
 
+    def rows(self) -> FetchedRows:
+        """The vectors fetched from Milvus a block of rows at a time, as the answer and compare layers read them."""
+        return FetchedRows(self._fetch, self._size, self._dimension)
+
+    def _fetch(self, rows: np.ndarray) -> np.ndarray:
+        matrix = np.zeros((len(rows), self._dimension), dtype=np.float32)
+        position = {row: i for i, row in enumerate(rows.tolist())}
+        for start in range(0, len(rows), QUERY_PAGE):
+            page = self._client.query(self._collection, ids=rows[start : start + QUERY_PAGE].tolist(), output_fields=["row", "vector"])
+            for entity in page:
+                matrix[position[int(entity["row"])]] = entity["vector"]
+        return matrix
+
     def vectors(self) -> np.ndarray:
         """Every stored vector in row order, read from Milvus a page at a time."""
         matrix = np.zeros((self._size, self._dimension), dtype=np.float32)
@@ -271,7 +353,6 @@ class MilvusVectorStores:
 
     def drop(self, directory: Path, name: str) -> None:
         self.place.drop(directory, name)
-
 
 
 class MilvusLexicalStore:
@@ -335,7 +416,7 @@ class MilvusLexicalStores:
 def milvus_backend(settings: "Settings") -> Backend:
     """The Milvus backend at the place the settings name (KB_MILVUS_URI, KB_MILVUS_TOKEN, KB_MILVUS_PREFIX)."""
     place = MilvusPlace.of(settings)
-    return Backend("milvus", MilvusVectorStores(place), MilvusLexicalStores(place))
+    return Backend("milvus", MilvusVectorStores(place), MilvusLexicalStores(place), publish=place.publish)
 
 
 def backend_uri(settings: "Settings") -> str:

@@ -1,5 +1,6 @@
 """Writing a build: under the index lock, into builds/<id>.tmp, fsynced, renamed into place, then made the serving
-build by one atomic replace of manifest.json; builds that no longer serve are collected."""
+build by one atomic replace of manifest.json, published (a backend's aliases moved to it); builds that no longer
+serve are collected."""
 
 from __future__ import annotations
 
@@ -114,14 +115,26 @@ class BuildWriter:
 
     def __enter__(self) -> "BuildWriter":
         self._lock.__enter__()
-        # Named once the lock is held, so a build that waited for another is named after it.
-        self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        self.previous = serving_build_id(self.index_dir)
-        collect_garbage(self.index_dir, {b for b in (self.previous,) if b}, self.backend)
+        try:
+            # Named once the lock is held, so a build that waited for another is named after it.
+            self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+            self.previous = serving_build_id(self.index_dir)
+            if self.previous:
+                # Finishes a build that stopped between its manifest swap and its publish, before the collection
+                # below drops the builds an alias may still name.
+                self._publish(self.previous)
+            collect_garbage(self.index_dir, {b for b in (self.previous,) if b}, self.backend)
+        except BaseException:
+            self._lock.__exit__(None, None, None)  # `with` calls __exit__ only when __enter__ returned
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._lock.__exit__(*exc_info)
+
+    def _publish(self, build_id: str) -> None:
+        if self.backend.publish is not None:
+            self.backend.publish(build_dir(self.index_dir, build_id))
 
     def commit(self, manifest: Manifest, contents: BuildContents) -> None:
         """Write the build that `manifest` describes and make it the serving one."""
@@ -131,4 +144,5 @@ class BuildWriter:
         _fsync_tree(tmp_dir)
         os.rename(tmp_dir, build_dir(self.index_dir, self.build_id))
         _swap_manifest(self.index_dir, manifest)
+        self._publish(self.build_id)
         collect_garbage(self.index_dir, {b for b in (self.previous, self.build_id) if b}, self.backend)
