@@ -31,6 +31,16 @@ QUESTIONS = [
 GOAL_S = 1.5
 
 
+def reference_loop_s() -> float:
+    """Seconds a fixed pure-Python loop takes: these shared machines' speed varies by a quarter within an hour, so
+    cold times are comparable only beside it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def timed(command: str, question: str, index: Path) -> float:
     kb_script = Path(sys.executable).with_name("kb")
     argv = [str(kb_script)] if kb_script.exists() else [sys.executable, "-m", "kb.cli"]
@@ -54,6 +64,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     index = args.index or get_settings().index_dir
+    print(f"machine reference: a 5M-step Python loop takes {reference_loop_s():.2f} s")
     timed("search", QUESTIONS[0], index)  # the first run after a build also fills the OS page cache
     for command in ("ask", "search"):
         times = [timed(command, QUESTIONS[i % len(QUESTIONS)], index) for i in range(args.runs)]

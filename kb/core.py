@@ -14,6 +14,7 @@ from kb.config import Settings, get_settings
 from kb.answering import extract_answer, hits_of
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
+from kb.evidence.index import read_ahead
 from kb.index import LoadedBuild, LoadedIndex, Manifest, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, FileSummary, IndexHealth, PassageContext, SearchResult, ServiceInfo
 from kb.query import clean_query
@@ -53,6 +54,7 @@ class KnowledgeBase:
         model = threading.Thread(target=_warm, args=(self.embedder,), daemon=True)
         model.start()
         self._build = LoadedBuild.of(self._load())
+        read_ahead(self._build)
         # Every query looks for service names in itself. The catalogue's pattern of some 1,500 names takes 0.1 s to
         # compile; the index loads faster than the model, so this fits in the wait.
         get_catalogue().find_in_heading("")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Figure:
     per: str = ""  # for a count, the stem of what it is counted per ("region" in "5 VPCs per region")
 
 
+@cache
 def _figure_pattern(dimension: str) -> re.Pattern[str]:
     if dimension == "layer":
         return re.compile(r"\b(?:osi\s+)?(?:layer|level)\s*([1-7])\b|\bL([3-7])\b", re.IGNORECASE)

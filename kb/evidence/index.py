@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -63,8 +64,20 @@ def segment_index(state: LoadedBuild) -> SegmentIndex:
     return state.view(_read_or_cut)
 
 
+def read_ahead(state: LoadedBuild) -> None:
+    """Start reading the build's saved cut in the background, when there is one: a first answer then finds the
+    segments read (0.1 s of a cold `kb ask`). Without a saved cut nothing starts: cutting is seconds of work that a
+    process which only searches should not pay for."""
+    if _cut_path(state).exists():
+        threading.Thread(target=segment_index, args=(state,), daemon=True).start()
+
+
+def _cut_path(state: LoadedBuild) -> Path:
+    return Path(state.index.directory) / f"{_CUT_PREFIX}{_cut_key()}{_CUT_SUFFIX}"
+
+
 def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
-    path = Path(state.index.directory) / f"{_CUT_PREFIX}{_cut_key()}{_CUT_SUFFIX}"
+    path = _cut_path(state)
     parts = _read_cut(path)
     if parts is None:
         parts = _cut(state)
