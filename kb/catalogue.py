@@ -157,7 +157,7 @@ class Catalogue:
     def resolve(self, name: str, allow_prefix: bool = False) -> Service:
         """The service named by an id, name, full name or alias, ignoring case, "AWS"/"Amazon", spacing and punctuation.
 
-        A longer name that holds exactly one service's name ("AWS Certificate Manager (ACM)") stands for that service.
+        A name with its short form in brackets ("AWS Certificate Manager (ACM)") stands for the service either names.
         With allow_prefix, a name that starts exactly one service's names ("Spot", "Reserved") is enough.
         Raises UnknownService, whose `details["suggestions"]` holds the ids of close matches (or of every service a
         prefix fits, when it fits several, like "Standard").
@@ -174,9 +174,15 @@ class Catalogue:
         return self._lookup(lookup_key(name))
 
     def _named_within(self, name: str) -> str | None:
-        """The one service a longer name holds ("AWS Certificate Manager (ACM)", "STS temporary credentials")."""
-        named = self.find_in_heading(name)
-        return named[0] if len(named) == 1 else None
+        """The service a name with its short form in brackets stands for ("AWS Certificate Manager (ACM)").
+
+        Only that form: a longer name merely holding a service's name ("Kinesis Video Streams") is another product,
+        and answering it with the service it holds would mislead."""
+        match = re.fullmatch(r"\s*(.+?)\s*\(([^()]+)\)\s*", name)
+        if match is None:
+            return None
+        found = {self.id_for(part) for part in match.groups()} - {None}
+        return found.pop() if len(found) == 1 else None
 
     def _by_prefix(self, name: str) -> str | None:
         key = lookup_key(name)

@@ -210,6 +210,7 @@ def _cell(
     chunk_id: Callable[[int], str],
     membership: tuple[Conflict, Segment, Segment] | None = None,
     counted_part: Callable[[Segment], frozenset[str]] = lambda segment: frozenset(),
+    similarity: Callable[[Segment, Segment], float] = lambda a, b: 0.0,
 ) -> Cell:
     chosen = choose(candidates)
     if not chosen:
@@ -229,6 +230,11 @@ def _cell(
                 evidence[c.segment.file].append(c.segment.text)
                 holders.setdefault((c.segment.file, c.segment.text), c)
                 parts.add(part)
+        # The same sentence in another file with another figure is how notes disagree most often (a course's update
+        # copied into one file and not the other): a restatement of a stated figure is evidence of it too.
+        for c in _restatements(candidates, list(holders.values()), aspect, similarity):
+            evidence[c.segment.file].append(c.segment.text)
+            holders.setdefault((c.segment.file, c.segment.text), c)
         # What the counts count: the aspect's own noun and the features of the service they count (its read replicas).
         counted = _merge_things([frozenset(aspect.counts), *sorted(parts, key=sorted)])
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
@@ -245,6 +251,25 @@ def _cell(
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
+
+
+# Two lines this close say the same thing (the same course sentence copied into two files).
+RESTATED = 0.8
+
+
+def _restatements(
+    candidates: list[Candidate], stated: list[Candidate], aspect: Aspect, similarity: Callable[[Segment, Segment], float]
+) -> list[Candidate]:
+    """Lines of other files that restate a line of the evidence nearly word for word, with a figure of the aspect's."""
+    found = []
+    for c in candidates:
+        if any(c.segment.file == s.segment.file for s in stated) and c.passes:
+            continue
+        if c in stated or not c.attribution.strong or not _aspect_figures(c.segment.text, aspect):
+            continue
+        if any(s.segment.file != c.segment.file and similarity(s.segment, c.segment) >= RESTATED for s in stated):
+            found.append(c)
+    return found
 
 
 def _label_vectors(embedder: "Embedder", index: SegmentIndex) -> None:
@@ -296,6 +321,12 @@ def compare(
         per_service.append(attributed)
 
     chunk_ids = [stored.chunk.id for stored in build.index.chunks]
+
+    def similar(a: Segment, b: Segment) -> float:
+        if a.vector_row < 0 or b.vector_row < 0 or a.kind == "table" or b.kind == "table":
+            return 0.0  # a table row's vector mixes its columns
+        return float(matrix[a.vector_row] @ matrix[b.vector_row])
+
     cells: list[Cell] = []
     for display, service, attributed in zip(displays, resolved, per_service):
         for aspect_name, aspect, literal, query in zip(aspect_names, aspect_defs, literals, queries):
@@ -314,5 +345,5 @@ def compare(
                 candidates.append(Candidate(segment, attribution, keyword, dense_score(segment, query, matrix, index, keyword), figure))
             membership = _membership(index, service.id, aspect, catalogue)
             counted_part = lambda segment, service_id=service.id: _counted_part(segment, service_id, catalogue)  # noqa: E731
-            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership, counted_part))
+            cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership, counted_part, similar))
     return ComparisonTable(services=displays, aspects=aspect_names, cells=cells)

@@ -144,7 +144,23 @@ def _figure_conflict(
         for p in va + [x for x in xa if x[0].role == "default"]:
             if maxima_b and all(p[0].value > q[0].value * 1.01 for q in maxima_b):
                 return found(p, maxima_b[0])
+        # A single figure where the other file gives a range from it ("/tmp: 512 MB" against "512 MB to 10GB"):
+        # one says the quantity is fixed, the other that it goes further.
+        for p in va:
+            for low, high in _ranges(xb):
+                if _same(p[0].value, low[0].value) and not _same(p[0].value, high[0].value):
+                    return Conflict(a, p[1], b, high[1], f"{a} says {p[0].text}; {b} says {low[0].text} to {high[0].text}")
     return None
+
+
+def _ranges(figures: list[tuple[Figure, str]]) -> list[tuple[tuple[Figure, str], tuple[Figure, str]]]:
+    """(minimum, maximum) pairs stated by one text ("512 MB to 10GB")."""
+    pairs = []
+    for low in figures:
+        if low[0].role != "min":
+            continue
+        pairs += [(low, high) for high in figures if high[0].role == "max" and high[1] == low[1] and high[0].value > low[0].value]
+    return pairs
 
 
 def _terms(text: str, vocabulary: str) -> set[str]:

@@ -140,6 +140,17 @@ def test_kinesis_data_streams_retention_is_a_conflict_between_files(real_kb):
 
 
 @pytest.mark.slow
+def test_a_sentence_restated_in_another_file_with_another_figure_is_a_conflict(real_kb):
+    """aws-developer-course.txt and aws-saa-notes.txt carry the same course line about Lambda's /tmp, one with
+    "512 MB", the other with "512 MB to 10GB": the restatement is found though its line is further from the aspect."""
+    table = real_kb.compare(["AWS Lambda", "EC2"], ["temporary disk space"])
+    cell = next(c for c in table.cells if c.service == "AWS Lambda")
+    assert cell.status == "conflict"
+    assert {c.file for c in cell.citations[:2]} == {"aws-developer-course.txt", "aws-saa-notes.txt"}
+    assert "10GB" in (cell.conflict_reason or "")
+
+
+@pytest.mark.slow
 def test_an_aspect_the_notes_never_discuss_is_not_in_notes(real_kb):
     # grep -i "carbon" data/notes/* finds nothing
     table = real_kb.compare(MESSAGING, ["carbon footprint"])

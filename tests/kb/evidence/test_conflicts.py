@@ -41,6 +41,14 @@ def test_a_plain_figure_beyond_another_files_maximum_conflicts():
     assert conflict is not None and conflict.file_a == "a.md"
 
 
+def test_a_single_figure_against_a_range_that_starts_at_it_conflicts():
+    evidence = {"course.txt": ["Disk capacity (in /tmp): 512 MB"], "saa.txt": ["Disk capacity (in /tmp): 512 MB to 10GB"]}
+    conflict = detect_conflict(evidence, ["size"])
+    assert conflict is not None and "512 MB to 10GB" in conflict.reason
+    # A figure inside the range, or a range's maximum stated alone, is no disagreement.
+    assert detect_conflict({"a.md": ["retention up to 14 days"], "b.txt": ["retention 1 to 14 days"]}, ["duration"]) is None
+
+
 def test_figures_within_one_file_never_conflict():
     assert detect_conflict({"a.md": ["retention up to 7 days", "retention up to 365 days"]}, ["duration"]) is None
 
