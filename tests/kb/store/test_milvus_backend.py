@@ -90,22 +90,26 @@ def test_a_rebuild_reuses_vectors_swaps_builds_and_drops_collections_two_builds_
         assert sum(report.build_id.replace("-", "_") in name for name in names) == 3
 
 
-def test_a_failed_rebuild_leaves_the_old_collections_serving(milvus_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def fail_a_rebuild(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild (a note added) that fails after writing its vector collections, before the swap: the disk is full."""
     from kb.store.milvus_store import MilvusLexicalStores
-
-    first = build(milvus_settings)
-    knowledge_base = KnowledgeBase(milvus_settings, embedder=HashingEmbedder())
-    before = ranked_ids(knowledge_base, "sqs message retention")
 
     def full(self, directory: Path, texts: list[str]) -> None:
         raise OSError(28, "No space left on device")
 
-    # The rebuild fails after writing its vector collections, before the swap.
-    (milvus_settings.notes_dir / "kinesis.md").write_text(KINESIS_NOTE)
+    (settings.notes_dir / "kinesis.md").write_text(KINESIS_NOTE)
     with monkeypatch.context() as patch:
         patch.setattr(MilvusLexicalStores, "write", full)
         with pytest.raises(OSError, match="No space"):
-            build(milvus_settings)
+            build(settings)
+
+
+def test_a_failed_rebuild_leaves_the_old_collections_serving(milvus_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = build(milvus_settings)
+    knowledge_base = KnowledgeBase(milvus_settings, embedder=HashingEmbedder())
+    before = ranked_ids(knowledge_base, "sqs message retention")
+
+    fail_a_rebuild(milvus_settings, monkeypatch)
     assert len(collections(milvus_settings)) == 5  # the serving build's 3, the failed build's 2 vector stores
     assert knowledge_base.reload_if_changed() is False
     assert knowledge_base.manifest.build_id == first.build_id

@@ -19,11 +19,11 @@ from kb.config import Settings  # noqa: E402
 from kb.core import KnowledgeBase  # noqa: E402
 from kb.index import FetchedRows  # noqa: E402
 from kb.store import backend  # noqa: E402
-from kb.store.milvus_store import MilvusLexicalStore, MilvusLexicalStores, MilvusPlace, MilvusVectorStore  # noqa: E402
+from kb.store.milvus_store import MilvusLexicalStore, MilvusPlace, MilvusVectorStore  # noqa: E402
 from kb.testing import HashingEmbedder  # noqa: E402
 from tests.conftest import SHIPPED_NOTES  # noqa: E402
 from tests.kb.compare.test_table import NOTE_DEV, NOTE_SAA  # noqa: E402
-from tests.kb.store.test_milvus_backend import KINESIS_NOTE, build, collections, milvus_settings  # noqa: E402, F401
+from tests.kb.store.test_milvus_backend import KINESIS_NOTE, build, collections, fail_a_rebuild, milvus_settings  # noqa: E402, F401
 
 STORES = ("chunks", "lines", "bm25")
 
@@ -77,14 +77,7 @@ def test_a_build_that_fails_before_the_swap_leaves_the_aliases_and_old_collectio
     first = build(milvus_settings)
     knowledge_base = KnowledgeBase(milvus_settings, embedder=HashingEmbedder())
 
-    def full(self, directory: Path, texts: list[str]) -> None:
-        raise OSError(28, "No space left on device")
-
-    (milvus_settings.notes_dir / "kinesis.md").write_text(KINESIS_NOTE)
-    with monkeypatch.context() as patch:
-        patch.setattr(MilvusLexicalStores, "write", full)
-        with pytest.raises(OSError, match="No space"):
-            build(milvus_settings)
+    fail_a_rebuild(milvus_settings, monkeypatch)
     assert aliases(milvus_settings) == collections_of(first.build_id)
     through_aliases(milvus_settings, knowledge_base, "sqs message retention")
 
