@@ -11,7 +11,7 @@ from kb.errors import KBError
 from kb.models import Answer, Cell, Citation, ComparisonTable, Hit
 
 # The two (or more) names are what the patterns capture; a name is at most a few words ("Kinesis Data Firehose").
-_NAME = r"(?P<{0}>[\w@./+&' -]{{2,60}}?)"
+_NAME = r"(?P<{0}>[\w@./+&'() -]{{2,60}}?)"
 # "... in terms of whose key signs it?" names the one aspect asked about; other tails ("for fan-out") do not.
 _TAIL = (
     r"(?:\s*,?\s+(?:in\s+terms\s+of|regarding|with\s+respect\s+to|when\s+it\s+comes\s+to|as\s+(?:for|to))\s+(?P<aspect>[^?]{2,80}?)"

@@ -20,6 +20,7 @@ from kb.models import Cell, CellCitation, ComparisonTable
         ("How does gp3 differ from gp2?", ("gp3", "gp2")),
         ("What is the difference between RDS read replicas and Multi-AZ?", ("RDS read replicas", "Multi-AZ")),
         ("Compare Amazon EBS and Amazon EFS", ("EBS", "EFS")),
+        ("What is the difference between AWS KMS and AWS Certificate Manager (ACM)?", ("KMS", "Certificate Manager (ACM)")),
     ],
 )
 def test_difference_questions_name_two_services(question: str, names: tuple[str, str]):
