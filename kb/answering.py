@@ -16,18 +16,13 @@ from kb.catalogue import Catalogue
 from kb.coverage import identifier_mismatch, uncovered_names
 from kb.difference import try_difference
 from kb.evidence import segment_index, sentence_subjects
-from kb.index import LoadedBuild
+from kb.index import LoadedBuild, hits_of
 from kb.models import Answer, ComparisonTable, Hit
 from kb.retrieval import Focus, Ranking
 
 __all__ = ["extract_answer", "hits_of", "line_similarities"]
 
 Compare = Callable[[list[str], "list[str] | None"], ComparisonTable]
-
-
-def hits_of(ranked: list[tuple[int, float]], build: LoadedBuild) -> list[Hit]:
-    """The ranked chunk positions of a build as the hits a search returns."""
-    return [Hit(**build.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
 
 
 def line_similarities(

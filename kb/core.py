@@ -11,11 +11,9 @@ import numpy as np
 
 from kb.catalogue import Service, get_catalogue
 from kb.config import Settings, get_settings
-from kb.answering import extract_answer, hits_of
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
-from kb.evidence.index import read_ahead
-from kb.index import LoadedBuild, LoadedIndex, Manifest, load_index, read_manifest
+from kb.index import LoadedBuild, LoadedIndex, Manifest, hits_of, load_index, read_manifest
 from kb.models import Answer, Chunk, ComparisonTable, FileSummary, IndexHealth, PassageContext, SearchResult, ServiceInfo
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
@@ -38,6 +36,14 @@ def _warm(embedder: Embedder) -> None:
         pass
 
 
+def _ready_answers(build: LoadedBuild) -> None:
+    from kb.evidence.index import read_ahead
+
+    import kb.answering  # noqa: F401
+
+    read_ahead(build)
+
+
 class KnowledgeBase:
     """A loaded index and model: search, ask, compare, services, passages."""
 
@@ -54,7 +60,9 @@ class KnowledgeBase:
         model = threading.Thread(target=_warm, args=(self.embedder,), daemon=True)
         model.start()
         self._build = LoadedBuild.of(self._load())
-        read_ahead(self._build)
+        # The answer layer (its imports and the build's saved evidence cut) is made ready in the background: a
+        # search never waits for it, and a first answer finds it done.
+        threading.Thread(target=_ready_answers, args=(self._build,), daemon=True).start()
         # Every query looks for service names in itself. The catalogue's pattern of some 1,500 names takes 0.1 s to
         # compile; the index loads faster than the model, so this fits in the wait.
         get_catalogue().find_in_heading("")
@@ -178,6 +186,8 @@ class KnowledgeBase:
         build = self._build
         query_vector = self.encode_query(question)
         ranking = self.retriever(build).rank(question, k, allowed=allowed, vector=query_vector)
+        from kb.answering import extract_answer  # not imported by a process that only searches
+
         return extract_answer(build, ranking, question, query_vector, get_catalogue(), self.compare, self.settings.abstain_below)
 
     def rewrite_with_llm(self, answer: Answer) -> Answer:

@@ -11,7 +11,7 @@ from typing import TypeVar
 import numpy as np
 
 from kb.coverage import NotesVocabulary
-from kb.models import Chunk
+from kb.models import Chunk, Hit
 from kb.outline import mostly_links
 from kb.chunk_views import ServiceIndex, word_set
 from kb.store.layout import BUILDS, CHUNKS_FILE, LINES_FILE, MANIFEST, build_dir, ingest_command
@@ -81,3 +81,8 @@ class LoadedBuild:
     def chunk(self, i: int) -> Chunk:
         """The public chunk at position i of the build."""
         return self.index.chunks[i].chunk
+
+
+def hits_of(ranked: list[tuple[int, float]], build: LoadedBuild) -> list[Hit]:
+    """The ranked chunk positions of a build as the hits a search returns."""
+    return [Hit(**build.chunk(i).model_dump(), score=round(float(s), 4)) for i, s in ranked]
