@@ -59,10 +59,7 @@ class KnowledgeBase:
         # `kb ask` from the shell pays only the longer of the two.
         model = threading.Thread(target=_warm, args=(self.embedder,), daemon=True)
         model.start()
-        self._build = LoadedBuild.of(self._load())
-        # The answer layer (its imports and the build's saved evidence cut) is made ready in the background: a
-        # search never waits for it, and a first answer finds it done.
-        threading.Thread(target=_ready_answers, args=(self._build,), daemon=True).start()
+        self._adopt(self._load())
         # Every query looks for service names in itself. The catalogue's pattern of some 1,500 names takes 0.1 s to
         # compile; the index loads faster than the model, so this fits in the wait.
         get_catalogue().find_in_heading("")
@@ -85,6 +82,12 @@ class KnowledgeBase:
                 f"(dimension {self.embedder.dimension}). Rebuild it with `kb ingest`."
             )
         return index
+
+    def _adopt(self, index: LoadedIndex) -> None:
+        """Serve this build from now on. Its answer layer (the imports and the build's saved evidence cut) is made
+        ready in the background: a search never waits for it, and a first answer finds it done."""
+        self._build = LoadedBuild.of(index)
+        threading.Thread(target=_ready_answers, args=(self._build,), daemon=True).start()
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query's vector, (1, dimension); concurrent queries share model batches."""
@@ -119,7 +122,7 @@ class KnowledgeBase:
         with self._reload_lock:
             if read_manifest(self.index_dir).build_id == self._build.index.build_id:
                 return False
-            self._build = LoadedBuild.of(self._load())
+            self._adopt(self._load())
             return True
 
     # -- search ------------------------------------------------------------------------------------------

@@ -50,10 +50,7 @@ def _name_words(text: str) -> tuple[str, ...]:
 
 @cache
 def _products() -> _Products:
-    try:
-        entries = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
-    except FileNotFoundError:
-        return _Products({}, 0)
+    entries = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
     # A dictionary of word runs, not one regex of 1,400 names: compiling that took 0.1 s of a cold `kb ask`.
     by_alias = {_name_words(alias): (entry["name"], tuple(entry["aliases"])) for entry in entries for alias in entry["aliases"]}
     return _Products(by_alias, max((len(words) for words in by_alias), default=0))
@@ -65,7 +62,6 @@ class Uncovered:
 
     name: str
     instead: tuple[str, ...] = ()
-    said: str = ""  # the words of the question that name it, when they differ from the name
 
     def describe(self) -> str:
         if self.instead:
@@ -128,16 +124,16 @@ def uncovered_names(
         if name.lower() not in vocabulary.identifiers:
             found.append(Uncovered(name, vocabulary.alike(name)))
     # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
-    found += [u for u in _unmentioned_products(question, vocabulary, is_service_name) if not _within(u.said, found)]
+    named = [" ".join(_name_words(u.name)) for u in found]
+    found += [u for said, u in _unmentioned_products(question, vocabulary, is_service_name) if not any(said in n for n in named)]
     return list({u.name.lower(): u for u in found}.values())
 
 
-def _within(said: str, found: list[Uncovered]) -> bool:
-    return any(said in " ".join(_name_words(u.name)) for u in found)
-
-
-def _unmentioned_products(question: str, vocabulary: NotesVocabulary, is_service_name: Callable[[str], bool]) -> list[Uncovered]:
-    """Listed products the question names that the notes mention by none of their names ("MemoryDB", "Cloud Run")."""
+def _unmentioned_products(
+    question: str, vocabulary: NotesVocabulary, is_service_name: Callable[[str], bool]
+) -> list[tuple[str, Uncovered]]:
+    """Listed products the question names that the notes mention by none of their names ("MemoryDB", "Cloud Run"),
+    each with the words that name it."""
     products = _products()
     words = _name_words(question)
     found = []
@@ -154,7 +150,7 @@ def _unmentioned_products(question: str, vocabulary: NotesVocabulary, is_service
         name, aliases = named
         said = " ".join(words[start : start + size])
         if not is_service_name(said) and not any(vocabulary.mentions(alias) for alias in aliases):
-            found.append(Uncovered(name, said=said))
+            found.append((said, Uncovered(name)))
         start += size
     return found
 

@@ -3,7 +3,7 @@
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import typer
 from rich.console import Console
@@ -94,6 +94,16 @@ def from_server(method: str, path: str, index: Path | None, **request) -> dict |
         return response.json()
     except ValueError:
         return None
+
+
+def served_or_local(model, method: str, path: str, index: Path | None, local: Callable[[], Any], **request):
+    """`model` read from a running `kb serve` of the same build (see from_server), else what `local()` computes;
+    a KBError ends the command with its message and exit code."""
+    served = from_server(method, path, index, **request)
+    try:
+        return model.model_validate(served) if served is not None else local()
+    except KBError as exc:
+        fail(exc)
 
 
 def _listening(url: str) -> bool:

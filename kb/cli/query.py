@@ -9,10 +9,10 @@ import typer
 from kb.cli.common import (
     EXIT_USAGE,
     fail,
-    from_server,
     given_or_setting,
     knowledge_base,
     print_json,
+    served_or_local,
     app,
     err,
     out,
@@ -54,14 +54,11 @@ def search(
 
     k = given_or_setting(ctx, "k", "default_k", index)
     params = {"q": query, "k": k, "mode": mode, **({"service": service} if service else {})}
-    served = from_server("GET", "/search", index, params=params)
-    try:
-        if served is not None:
-            result = SearchResult.model_validate(served)
-        else:
-            result = knowledge_base(index).search(query, k=k, service=service, mode=mode)  # type: ignore[arg-type]
-    except KBError as exc:
-        fail(exc)
+    result = served_or_local(
+        SearchResult, "GET", "/search", index,
+        lambda: knowledge_base(index).search(query, k=k, service=service, mode=mode),  # type: ignore[arg-type]
+        params=params,
+    )
     if as_json:
         print_json(result.model_dump())
         return
@@ -87,11 +84,10 @@ def ask(
     from kb.models import Answer
 
     k = given_or_setting(ctx, "k", "default_ask_k", index)
-    served = from_server("POST", "/ask", index, json={"question": question, "k": k, "service": service})
-    try:
-        answer = Answer.model_validate(served) if served is not None else knowledge_base(index).ask(question, k=k, service=service)
-    except KBError as exc:
-        fail(exc)
+    answer = served_or_local(
+        Answer, "POST", "/ask", index, lambda: knowledge_base(index).ask(question, k=k, service=service),
+        json={"question": question, "k": k, "service": service},
+    )
     if as_json:
         print_json(answer.model_dump())
         return

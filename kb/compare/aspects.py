@@ -214,7 +214,6 @@ ASPECTS: dict[str, Aspect] = {
 }
 
 
-# Free words a user may type, expanded to the patterns the notes use.
 # Words too general to stand for one known aspect inside a free one ("type", "model", "scope").
 _GENERAL_WORDS = frozenset(
     "type kind model level features access usage term scope order records purpose coverage definition description "
@@ -239,6 +238,7 @@ def _free_word_patterns() -> dict[str, str]:
     }
 
 
+# Free words a user may type, expanded to the patterns the notes use.
 _FREE_WORD_PATTERNS: dict[str, str] = _free_word_patterns()
 
 
@@ -255,18 +255,18 @@ def _aspect_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+# Words in front of a known aspect's name that ask for nothing more ("stated use case", "main use cases").
+_QUALIFIERS = "stated|typical|main|primary|common|overall|basic|usual"
+
+
 def resolve_aspect(text: str) -> Aspect:
     """The known aspect a user's words name (by name or synonym), else one built from the words themselves."""
     key = _aspect_key(text)
-    # "stated use case", "typical use case", "main use cases": the qualifier asks for nothing the aspect does not.
     plain = re.sub(rf"^(?:(?:{_QUALIFIERS}) )+", "", key)
     known = _aspect_keys().get(key) or _aspect_keys().get(plain)
     if known is not None:
         return ASPECTS[known]
     return free_aspect(text)
-
-
-_QUALIFIERS = "stated|typical|main|primary|common|overall|basic|usual"
 
 
 def free_aspect(text: str) -> Aspect:
@@ -279,8 +279,8 @@ def free_aspect(text: str) -> Aspect:
     asks_a_count = any(_LIMIT_CUE.fullmatch(w) or _FIGURE_CUES["count"].fullmatch(w) for w in words)
     # "number of read replicas": the notes say "up to 5 read replicas"; the asking words are no words of the notes
     named_words = [w for w in content if not (asks_a_count and _ASKING.fullmatch(w))] or content
-    stems = [_slot_pattern(slot, named_words) for slot in _word_slots(text)]
-    stems = [stem for stem in stems if stem] or [rf"\b{re.escape(crude_stem(w))}\w*" for w in named_words]
+    # Every named word is in a slot, so at least one slot has a pattern.
+    stems = [stem for stem in (_slot_pattern(slot, named_words) for slot in _word_slots(text)) if stem]
     # All of the user's words make a telling match ("cold start" needs both); one of them, a loose one.
     # Anchored: unanchored lookaheads would be tried again at every position of the line.
     strong = "^" + "".join(f"(?=.*?{stem})" for stem in stems)

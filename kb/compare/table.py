@@ -219,6 +219,11 @@ def _cell(
     if aspect.figures or aspect.vocabulary:
         evidence: dict[str, list[str]] = defaultdict(list)
         holders: dict[tuple[str, str], Candidate] = {}
+
+        def hold(c: Candidate) -> None:
+            evidence[c.segment.file].append(c.segment.text)
+            holders.setdefault((c.segment.file, c.segment.text), c)
+
         counting = "count" in aspect.figures
         parts: set[frozenset[str]] = set()
         for c in sorted(candidates, key=lambda c: -c.score):
@@ -227,14 +232,12 @@ def _cell(
             stated = c.passes or (counting and c.figure and c.keyword >= 1.0)
             part = counted_part(c.segment) if counting and stated and c.attribution.direct else frozenset()
             if stated and (c.attribution.strong or part):
-                evidence[c.segment.file].append(c.segment.text)
-                holders.setdefault((c.segment.file, c.segment.text), c)
+                hold(c)
                 parts.add(part)
         # The same sentence in another file with another figure is how notes disagree most often (a course's update
         # copied into one file and not the other): a restatement of a stated figure is evidence of it too.
         for c in _restatements(candidates, list(holders.values()), aspect, similarity):
-            evidence[c.segment.file].append(c.segment.text)
-            holders.setdefault((c.segment.file, c.segment.text), c)
+            hold(c)
         # What the counts count: the aspect's own noun and the features of the service they count (its read replicas).
         counted = _merge_things([frozenset(aspect.counts), *sorted(parts, key=sorted)])
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
@@ -261,15 +264,12 @@ def _restatements(
     candidates: list[Candidate], stated: list[Candidate], aspect: Aspect, similarity: Callable[[Segment, Segment], float]
 ) -> list[Candidate]:
     """Lines of other files that restate a line of the evidence nearly word for word, with a figure of the aspect's."""
-    found = []
-    for c in candidates:
-        if any(c.segment.file == s.segment.file for s in stated) and c.passes:
-            continue
-        if c in stated or not c.attribution.strong or not _aspect_figures(c.segment.text, aspect):
-            continue
-        if any(s.segment.file != c.segment.file and similarity(s.segment, c.segment) >= RESTATED for s in stated):
-            found.append(c)
-    return found
+    held = {id(s) for s in stated}
+    return [
+        c for c in candidates
+        if id(c) not in held and c.attribution.strong and _aspect_figures(c.segment.text, aspect)
+        and any(s.segment.file != c.segment.file and similarity(s.segment, c.segment) >= RESTATED for s in stated)
+    ]
 
 
 def _label_vectors(embedder: "Embedder", index: SegmentIndex) -> None:

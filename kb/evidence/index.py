@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from kb.index import LoadedBuild
 
 
+# A build's saved cut: evidence-<key>.pickle in its folder (see segment_index).
+_CUT_PREFIX, _CUT_SUFFIX = "evidence-", ".pickle"
+
+
 @dataclass
 class SegmentIndex:
     """Every segment of one build, where each service's segments are, and what is derived from them per service."""
@@ -85,7 +89,6 @@ def _read_or_cut(state: LoadedBuild) -> SegmentIndex:
     return SegmentIndex(segments, by_service, chunk_matrix=state.chunk_matrix, table_headers=table_headers)
 
 
-_CUT_PREFIX, _CUT_SUFFIX = "evidence-", ".pickle"
 _Cut = tuple[list[Segment], dict[str, list[int]], dict[tuple[str, int], tuple[int, str]]]
 
 
