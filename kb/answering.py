@@ -2,7 +2,8 @@
 
 The steps, in order: decline what the notes never name (kb.coverage); answer a difference question from the
 comparison table (kb.difference); score every line of the ranked chunks against the question; decline below the
-calibrated similarity; weigh, pick and compose the sentences (kb.answer); flag notes that disagree.
+calibrated similarity; weigh and pick the sentences; decline when none states the kind of fact asked (kb.asked_kind) or
+they name another instance type than the one asked; compose the sentences (kb.answer); flag notes that disagree.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kb import answer as extract
+from kb.asked_kind import SHORTLIST, unstated_kind
 from kb.catalogue import Catalogue
 from kb.coverage import identifier_mismatch, uncovered_names
 from kb.difference import try_difference
@@ -79,9 +81,15 @@ def extract_answer(
     chosen = extract.pick(candidates)
     if not chosen:
         return extract.abstain(question, hits)
-    mismatch = identifier_mismatch(question, chosen[0].quote)
+    lead = chosen[0]
+    shortlist = sorted(candidates, key=lambda c: c.score, reverse=True)[:SHORTLIST]
+    unstated = unstated_kind(question, (c.quote for c in shortlist))
+    if unstated is not None:
+        return extract.abstain(
+            question, hits, f"they state no {unstated} for it; the closest they come is “{lead.quote}” ({lead.hit.file}:{lead.line})"
+        )
+    mismatch = identifier_mismatch(question, lead.quote)
     if mismatch is not None:
-        lead = chosen[0]
         return extract.abstain(
             question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
         )

@@ -153,6 +153,10 @@ def _pair_ranges(text: str, figures: list[Figure]) -> list[Figure]:
 # A count is a number followed by what it counts ("15 read replicas", "20 IPs per ENI"), or a bare limit after a
 # noun ("read-only copies (max 15)", "subnets: up to 200"). Numbers that name rather than count are no counts.
 _COUNT_NUMBER = re.compile(rf"(?<![\w.,$/:#-]){_NUMBER}(?![\w.%:/×-]|,\d|\s?[x×]\b)")
+# A count written in words ("two static IP addresses"). "One" is left out: it is as often a pronoun ("one of").
+_NUMBER_WORDS = {word: float(value) for value, word in enumerate(
+    "two three four five six seven eight nine ten eleven twelve".split(), start=2)}
+_COUNT_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
 _NAMING = re.compile(r"\b(?:layer|level|version|v|gen|generation|type|step|port|tier|class|phase|option|rule|and|or|to|from)\s*$", re.IGNORECASE)
 _BARE_LIMIT = re.compile(r"(?:\bmax(?:imum)?\.?|\bup ?to|\bat most|\blimit(?:ed)?|\bcannot exceed)\s*(?:of\s+|to\s+|is\s+|:\s*)?$", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -216,18 +220,31 @@ def _counts(text: str) -> list[Figure]:
         before = text[max(0, match.start() - 24) : match.start()]
         if (_NAMING.search(before) and not _BARE_LIMIT.search(before)) or _YEAR.fullmatch(match.group(1)):
             continue
-        value = float(match.group(1).replace(",", ""))
+        out.extend(_count_at(text, match, float(match.group(1).replace(",", ""))))
+    for match in _COUNT_WORD.finditer(text):
         words, per, end = _noun_after(text, match.end())
-        start = match.start()
-        if words and words[0] in _OTHER_UNITS:
-            continue  # a duration, size or percentage, read as such by its own dimension
-        if not words:
-            cue = _BARE_LIMIT.search(before)
-            if cue is None:
-                continue  # a bare number with no cue is a name or a step, not a limit
-            start = max(0, match.start() - 24) + cue.start()
-            words = _noun_before(text, start)
-        role = _role_before(text, match.start())
-        of = " ".join(count_stem(part) for w in words for part in w.split("-") if part not in _COUNT_STOPS)
-        out.append(Figure("count", role, value, text[start:end].strip(), of, per))
+        if words and words[0] not in _OTHER_UNITS:  # a written number counts only what it names ("two AZs")
+            out.append(Figure("count", _role_before(text, match.start()), _NUMBER_WORDS[match.group(1).lower()],
+                              text[match.start():end].strip(), _counted(words), per))
     return out
+
+
+def _count_at(text: str, match: re.Match[str], value: float) -> list[Figure]:
+    """The count a number in digits states, if it is one: what it counts, its role and what it is counted per."""
+    words, per, end = _noun_after(text, match.end())
+    start = match.start()
+    if words and words[0] in _OTHER_UNITS:
+        return []  # a duration, size or percentage, read as such by its own dimension
+    if not words:
+        before = text[max(0, match.start() - 24) : match.start()]
+        cue = _BARE_LIMIT.search(before)
+        if cue is None:
+            return []  # a bare number with no cue is a name or a step, not a limit
+        start = max(0, match.start() - 24) + cue.start()
+        words = _noun_before(text, start)
+    return [Figure("count", _role_before(text, match.start()), value, text[start:end].strip(), _counted(words), per)]
+
+
+def _counted(words: list[str]) -> str:
+    """The stems of what a count counts."""
+    return " ".join(count_stem(part) for w in words for part in w.split("-") if part not in _COUNT_STOPS)

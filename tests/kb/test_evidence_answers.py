@@ -98,3 +98,10 @@ def test_a_figure_for_another_instance_type_is_not_an_answer(real_kb):
     answer = real_kb.ask("How much does a t3.micro cost per hour?")
     assert answer.abstained
     assert "for t2.small, not for t3.micro" in answer.answer
+
+
+def test_a_fact_the_notes_do_not_give_is_declined_saying_what_they_have(real_kb):
+    # The notes describe EC2 at length but never say when it launched: the best line states no year.
+    answer = real_kb.ask("What year did AWS launch EC2?")
+    assert answer.abstained and not answer.citations
+    assert "they state no year for it; the closest they come is" in answer.answer

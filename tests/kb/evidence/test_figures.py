@@ -61,3 +61,10 @@ def test_a_bare_limit_counts_the_noun_before_it():
 def test_numbers_that_name_or_measure_are_no_counts():
     text = "Layer 7 load balancer, launched in 2019, costs $5 for 10 GB and keeps data 7 days; 5 times faster"
     assert extract_figures(text, ["count"]) == []
+
+
+def test_a_count_written_in_words_counts_what_it_names():
+    figures = extract_figures("It provides two static IP addresses that serve as a fixed entry point", ["count"])
+    assert [(f.value, f.text, f.of) for f in figures] == [(2.0, "two static IP addresses", "static ip address")]
+    # "one" is as often a pronoun, and a written number before a unit is that unit's figure, not a count.
+    assert extract_figures("one of the replicas answers within two hours", ["count"]) == []

@@ -1,0 +1,36 @@
+"""The kind of fact a question asks for, and whether a quote states one (kb/asked_kind.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.asked_kind import unstated_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "quotes", "missing"),
+    [
+        ("What year did AWS launch EC2?", ["EC2 is a core AWS product that provides virtual machines."], "year"),
+        ("What year did AWS launch EC2?", ["EC2 launched in 2006 as a beta."], None),
+        ("What port does Redshift listen on by default?", ["Redshift is based on Postgres."], "port number"),
+        ("What port does Redshift listen on by default?", ["Redshift: TCP port 5439."], None),
+        ("What's the hourly price of a NAT Gateway?", ["We pay per hour for usage and bandwidth."], "price"),
+        ("What's the hourly price of a NAT Gateway?", ["NAT Gateway: $0.045 per hour"], None),
+        ("How many S3 buckets can I create per account?", ["Public access settings are defined per account."], "count"),
+        ("How many endpoints do I get?", ["It provides two static IP addresses."], None),
+        ("How many buckets can I create?", ["Unlimited buckets."], None),
+        ("max length of an sqs queue name?", ["aws sqs create-queue --queue-name Messages"], "size"),
+        ("max length of an sqs queue name?", ["Queue names are at most 80 characters."], None),
+        ("How long does SQS keep messages?", ["Messages are kept 4 days by default."], None),
+        ("How long does SQS keep messages?", ["SQS is a queue."], "duration"),
+    ],
+)
+def test_a_fact_of_the_asked_kind_must_be_stated(question, quotes, missing):
+    assert unstated_kind(question, quotes) == missing
+
+
+def test_questions_asking_no_kind_or_giving_one_as_an_example_are_not_checked():
+    assert unstated_kind("What is SQS?", ["SQS is a queue."]) is None
+    # "an app-specific number, like how many users are logged in" describes the metric; it asks for no count.
+    question = "How do I scale my Auto Scaling group on an app-specific number, like how many users are logged in?"
+    assert unstated_kind(question, ["Use a custom CloudWatch metric with target tracking."]) is None
