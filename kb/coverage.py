@@ -28,6 +28,9 @@ _AWS_PRODUCT = re.compile(r"\b(?:AWS|Amazon)\s+((?:[A-Z][\w-]*\s?){1,3})")
 # Instance types and similar identifiers: a family, a generation digit, an optional size ("t3.micro", "m5.large", "c7g").
 _IDENTIFIER = re.compile(r"\b[a-z]{1,3}\d[a-z]{0,4}(?:\.(?:nano|micro|small|medium|large|\d*xlarge|metal))\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9][a-z0-9.+-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+# An acronym of three letters or more ("ACID", "QUIC", "ACUs"): the key term of a question, and one notes that
+# cover the subject would use. Two letters ("AI", "HA") are too often a loose word to decide on.
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,5}(?=s?\b)")
 _TRAILING = {"for", "of"}
 # Products people ask about (AWS's whole range, other vendors' and open-source ones), by the names they type:
 # "memorydb for redis", "cloud run". The list only names them; whether the notes mention one is read from the notes.
@@ -105,7 +108,7 @@ def uncovered_names(
     is_service_name: Callable[[str], bool] = lambda name: False,
 ) -> list[Uncovered]:
     """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types,
-    listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that it is one."""
+    acronyms, listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that it is one."""
     found: list[Uncovered] = []
     for match in _VENDOR_PHRASE.finditer(question):
         words = match.group(0).split()
@@ -123,6 +126,12 @@ def uncovered_names(
         name = match.group(0)
         if name.lower() not in vocabulary.identifiers:
             found.append(Uncovered(name, vocabulary.alike(name)))
+    letters = [c for c in question if c.isalpha()]
+    shouted = sum(c.isupper() for c in letters) > len(letters) / 2  # every word of "WHAT IS X?" looks an acronym
+    for match in _ACRONYM.finditer("" if shouted else question):
+        name = match.group(0)
+        if not is_catalogued(name) and not vocabulary.mentions(name):
+            found.append(Uncovered(name))
     # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
     named = [" ".join(_name_words(u.name)) for u in found]
     found += [u for said, u in _unmentioned_products(question, vocabulary, is_service_name) if not any(said in n for n in named)]

@@ -1,4 +1,4 @@
-"""Names the notes never mention: other vendors' products, absent 'AWS X' products, instance types."""
+"""Names the notes never mention: other vendors' products, absent 'AWS X' products, instance types, acronyms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
 
 NOTES = NotesVocabulary(
     "dynamodb is a nosql database. cognito user pools: sign in with facebook, google login etc. "
-    "t2.small in us-east-1 (virginia), cost $0.023 per hour. rds supports oracle and sql server. m5.large"
+    "t2.small in us-east-1 (virginia), cost $0.023 per hour. rds supports oracle and sql server. m5.large "
+    "aws ec2 and amazon aurora"
 )
 
 
@@ -72,3 +73,11 @@ def test_the_product_list_is_well_formed():
     assert len(products) > 400
     assert all(alias == alias.lower() and len(alias) >= 4 for alias in aliases)
     assert len(aliases) == len(set(aliases))
+
+
+def test_an_acronym_the_notes_never_use_is_uncovered():
+    assert _names("Explain the ACID properties of a database transaction") == ["ACID"]
+    assert _names("What is the max ACUs setting for Aurora?") == ["ACU"]  # the plural of an acronym is the acronym
+    assert _names("Is RDS a NoSQL database?") == []  # both in the notes
+    assert _names("Which AWS AI service transcribes calls?") == []  # two letters are too loose a word to decide on
+    assert _names("WHAT IS DYNAMODB?") == []  # a shouted question names no acronym the notes lack
