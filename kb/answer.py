@@ -43,6 +43,7 @@ class Candidate:
     score: float = 0.0
     segment: Segment | None = None  # what the evidence layer knows of the sentence: its subject, kind, label
     table_header: tuple[int, str] | None = None  # a table row's header row: (line, text)
+    other_subject: bool = False  # about another service than the one asked (weigh_evidence)
 
 
 def split_sentences(line: str) -> list[str]:
@@ -418,6 +419,7 @@ def weigh_evidence(
         about = _about(c)
         if about and not about & kin:
             c.score -= OTHER_SUBJECT_PENALTY
+            c.other_subject = True
 
 
 def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:

@@ -83,7 +83,10 @@ def extract_answer(
         return extract.abstain(question, hits)
     lead = chosen[0]
     shortlist = sorted(candidates, key=lambda c: c.score, reverse=True)[:SHORTLIST]
-    unstated = unstated_kind(question, (c.quote for c in shortlist))
+    # A t2.small price answers no NAT Gateway price question: when the question names its service, only sentences
+    # about it count (a guessed service is too often wrong to rule a sentence out).
+    named = bool(catalogue.find_in_heading(question))
+    unstated = unstated_kind(question, (c.quote for c in shortlist if not (named and c.other_subject)))
     if unstated is not None:
         return extract.abstain(
             question, hits, f"they state no {unstated} for it; the closest they come is “{lead.quote}” ({lead.hit.file}:{lead.line})"

@@ -19,8 +19,9 @@ _BOUNDLESS = re.compile(
     r"\bunlimited\b|\bno (?:limit|maximum|max)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b",
     re.IGNORECASE,
 )
-# Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve").
-_ROUGH_COUNTS = r"\b(?:one|single|couple|dozens?|hundreds?|thousands?|millions?)\b"
+# Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve"); "one or
+# more" and "one of" count nothing.
+_ROUGH_COUNTS = r"\b(?:one(?! or more| of)|single|couple|dozens?|hundreds?|thousands?|millions?)\b"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind("count", re.compile(
         r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b"
         r"|\blimit on\b", _I), _measured("count", _ROUGH_COUNTS)),
-    _Kind("size", re.compile(r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ )?(?:size|length)\b|\bhow (?:large|big)\b", _I),
+    _Kind("size", re.compile(r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length)\b|\bhow (?:large|big)\b", _I),
           _measured("size", r"\b\d+\s?(?:characters|chars)\b")),
     _Kind("duration", re.compile(r"\bhow long\b", _I), _measured("duration")),
 )

@@ -105,3 +105,9 @@ def test_a_fact_the_notes_do_not_give_is_declined_saying_what_they_have(real_kb)
     answer = real_kb.ask("What year did AWS launch EC2?")
     assert answer.abstained and not answer.citations
     assert "they state no year for it; the closest they come is" in answer.answer
+
+
+def test_a_price_of_something_else_does_not_answer_a_price_question(real_kb):
+    # The notes price a t2.small but no NAT Gateway: the NAT Gateway lines say "per hour" and give no figure.
+    answer = real_kb.ask("What's the hourly price of a NAT Gateway in us-east-1?")
+    assert answer.abstained and "they state no price for it" in answer.answer
