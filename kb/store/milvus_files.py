@@ -3,8 +3,9 @@ replicas on one Milvus need no shared folder: each one's index folder is a cache
 
 `<prefix>_files` holds every file of every kept build (chunks.jsonl, lines.json, the build's manifest.json: what
 the vector and BM25 collections do not), one row per part: the whole file zlib-compressed, base64-encoded and cut
-into parts under VARCHAR's 65,535 bytes, each row naming its build, file, part, the number of parts and the sha256
-of the file's bytes. `<prefix>_serving` holds one row naming the serving build.
+into parts under VARCHAR's 65,535 bytes, each row naming its build, file, part, the number of parts, the number of
+the build's files and the sha256 of the file's bytes, so that a replica notices a part or a file missing.
+`<prefix>_serving` holds one row naming the serving build.
 
 Milvus wants a vector field in every collection: both carry a two-number zero vector (`pad`) that nothing searches.
 Both are created with Strong consistency, so a replica reads the row a writer has just written.
@@ -40,6 +41,7 @@ class _Part:
     name: str
     part: int
     parts: int
+    files: int
     sha256: str
 
 
@@ -85,6 +87,7 @@ class MilvusBuildFiles:
             schema.add_field("name", DataType.VARCHAR, max_length=512)
             schema.add_field("part", DataType.INT64)
             schema.add_field("parts", DataType.INT64)
+            schema.add_field("files", DataType.INT64)
             schema.add_field("sha256", DataType.VARCHAR, max_length=64)
             schema.add_field("data", DataType.VARCHAR, max_length=MAX_TEXT)
         schema.add_field("pad", DataType.FLOAT_VECTOR, dim=len(PAD))
@@ -99,14 +102,15 @@ class MilvusBuildFiles:
         self._ensure(client, self.files_collection, extra_fields=True)
         self._drop_absent(client, index_dir, build_id)
         rows: list[dict] = []
-        for path in sorted(p for p in build_directory.rglob("*") if p.is_file()):
+        paths = sorted(p for p in build_directory.rglob("*") if p.is_file())
+        for path in paths:
             name = path.relative_to(build_directory).as_posix()
             data = path.read_bytes()
             parts = _encoded_parts(data)
             sha256 = hashlib.sha256(data).hexdigest()
             rows.extend(
                 {"key": f"{build_id}/{name}/{number}", "build": build_id, "name": name, "part": number,
-                 "parts": len(parts), "sha256": sha256, "data": text, "pad": PAD}
+                 "parts": len(parts), "files": len(paths), "sha256": sha256, "data": text, "pad": PAD}
                 for number, text in enumerate(parts)
             )
         # Batches of a few MB: a gRPC message has a size limit.
@@ -157,8 +161,8 @@ class MilvusBuildFiles:
             if not client.has_collection(self.files_collection):
                 raise self._corrupt(index_dir, build_id, "no build's files are in it")
             catalogue = [
-                _Part(row["name"], int(row["part"]), int(row["parts"]), row["sha256"])
-                for row in self._rows(client, f"build == {_quoted(build_id)}", ["name", "part", "parts", "sha256"])
+                _Part(row["name"], int(row["part"]), int(row["parts"]), int(row["files"]), row["sha256"])
+                for row in self._rows(client, f"build == {_quoted(build_id)}", ["name", "part", "parts", "files", "sha256"])
             ]
             if not catalogue:
                 raise self._corrupt(index_dir, build_id, "it holds none of its files")
@@ -181,6 +185,11 @@ class MilvusBuildFiles:
         by_name: dict[str, list[_Part]] = {}
         for part in catalogue:
             by_name.setdefault(part.name, []).append(part)
+        files = {part.files for part in catalogue}
+        if files != {len(by_name)}:
+            raise self._corrupt(index_dir, build_id, f"it holds {len(by_name)} of its {max(files)} files")
+        if any(Path(name).is_absolute() or ".." in Path(name).parts for name in by_name):
+            raise self._corrupt(index_dir, build_id, "a file's name points outside the build folder")
         for name, parts in sorted(by_name.items()):
             parts.sort(key=lambda p: p.part)
             expected = parts[0].parts
