@@ -220,7 +220,8 @@ class MilvusPlace:
     def drop_orphans(self, build_directory: Path) -> None:
         """Drop this prefix's collections whose build folder is gone (a failed build whose folder was removed
         without its collections). Builds are written under the index lock, so no other build is being written;
-        this is why one prefix serves one index folder."""
+        this is why one prefix serves one index, rebuilt from one place at a time (its replicas' folders are caches
+        of it, kb/store/replica.py, and a rebuild through one of them first fetches the serving build)."""
         builds = build_directory.parent
         present = {self.collection(folder, "") for folder in builds.iterdir()} if builds.is_dir() else set()
         # Only names this backend makes (prefix, a build id, a store), so another prefix that starts with this one

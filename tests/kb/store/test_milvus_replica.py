@@ -7,10 +7,13 @@ Milvus Lite lets one process open its file, so the writer's client is closed bef
 
 from __future__ import annotations
 
+import logging
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
@@ -175,3 +178,33 @@ def test_a_writer_whose_folder_fell_behind_catches_up_before_it_builds(
     assert third.reembedded == 0
     assert stored_builds(milvus_settings) == {second.build_id, third.build_id}
     assert first.build_id not in stored_builds(milvus_settings)
+
+
+def test_a_watching_server_follows_milvus_and_keeps_serving_through_a_damaged_build(
+    milvus_settings: Settings, replica_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from api.serving import Serving
+    from tests.api.test_serving import _wait_for_build
+
+    build(milvus_settings)
+    # A token Milvus Lite ignores: no message may show it.
+    settings = replica_settings.model_copy(update={"index_check_s": 0.1, "milvus_token": SecretStr("notes_kb:s3cret-token")})
+    serving = Serving(settings, KnowledgeBase(settings, embedder=HashingEmbedder()))
+    serving.watch()
+    try:
+        (milvus_settings.notes_dir / "kinesis.md").write_text(KINESIS_NOTE)
+        second = build(milvus_settings)
+        assert _wait_for_build(serving, second.build_id), "the watcher did not fetch the new build"
+        with caplog.at_level(logging.INFO):
+            third = build(milvus_settings)
+            _missing_part(milvus_settings, third.build_id)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(third.build_id in r.getMessage() for r in caplog.records):
+                time.sleep(0.05)
+        assert serving.knowledge_base.manifest.build_id == second.build_id
+        assert serving._watcher is not None and serving._watcher.is_alive()
+    finally:
+        serving.stop_watching()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"kept index build {second.build_id}" in logged and "is missing" in logged
+    assert "s3cret" not in logged
