@@ -13,12 +13,13 @@ from kb.catalogue import Service, get_catalogue
 from kb.config import Settings, get_settings
 from kb.embedder import Embedder, get_embedder
 from kb.errors import BadQuery, IndexCorrupt, NotFound
-from kb.index import LoadedBuild, LoadedIndex, Manifest, hits_of, load_index, read_manifest
+from kb.index import LoadedBuild, LoadedIndex, Manifest, hits_of, load_index
 from kb.models import Answer, Chunk, ComparisonTable, FileSummary, IndexHealth, PassageContext, SearchResult, ServiceInfo
 from kb.query import clean_query
 from kb.query_batcher import QueryBatcher
 from kb.retrieval import MODES, Mode, Retriever, ServiceDescriptions, Weights
 from kb.store import backend
+from kb.store.replica import serving_build
 
 
 def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
@@ -112,15 +113,18 @@ class KnowledgeBase:
         return self._build.index.manifest
 
     def reload_if_changed(self) -> bool:
-        """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere)."""
+        """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere), or, on a backend
+        that shares its builds (Milvus), when the backend records another serving build (one written from another
+        index folder: the build is fetched into this one first)."""
+        stores = backend(self.settings)
         try:
-            on_disk = read_manifest(self.index_dir).build_id
+            serving = serving_build(self.index_dir, stores)
         except Exception:
             return False  # a broken or missing manifest never replaces a good index in memory
-        if on_disk == self._build.index.build_id:
+        if serving == self._build.index.build_id:
             return False
         with self._reload_lock:
-            if read_manifest(self.index_dir).build_id == self._build.index.build_id:
+            if serving_build(self.index_dir, stores) == self._build.index.build_id:
                 return False
             self._adopt(self._load())
             return True

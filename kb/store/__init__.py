@@ -5,6 +5,7 @@ kb.store.manifest   the typed manifest and reading it
 kb.store.layout     where things are in an index directory
 kb.store.reader     loading a build (LoadedIndex, load_index)
 kb.store.writer     writing a build: lock, write, fsync, atomic manifest swap, garbage collection
+kb.store.replica    an index folder as a cache of the builds a backend shares (replicas on one Milvus)
 kb.store.*_store    one module a backend
 
 `backend(settings)` picks the backend `Settings.backend` names; a new one is a module plus an entry in _BACKENDS.
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from kb.config import Settings
-    from kb.store.base import LexicalStoreType, VectorStoreType
+    from kb.store.base import LexicalStoreType, SharedBuilds, VectorStoreType
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,16 @@ class Backend:
 
     `publish(build folder)`, when a backend has it, runs after the manifest swap (and again before a rebuild, to
     finish one that stopped between the two): it points names outside the index folder at the serving build (a
-    Milvus server's aliases). Without it the manifest is the only pointer."""
+    Milvus server's aliases). Without it the manifest is the only pointer.
+
+    `shared`, when a backend has it, keeps each build's files and the serving build's id outside the folder too
+    (in Milvus): the folder is then a cache that follows them (kb/store/replica.py)."""
 
     name: str
     vector_store: "VectorStoreType"
     lexical_store: "LexicalStoreType"
     publish: Callable[[Path], None] | None = None
+    shared: "SharedBuilds | None" = None
 
 
 def _faiss(settings: "Settings") -> Backend:

@@ -95,3 +95,28 @@ class LexicalStoreType(Protocol):
     def drop(self, directory: Path) -> None:
         """Forget what `write` stored outside `directory` for this build (see VectorStoreType.drop)."""
         ...
+
+
+class SharedBuilds(Protocol):
+    """Where a backend keeps, beside its stores, every file of a build and which build serves, so that index folders
+    on other machines follow one index (kb/store/replica.py): each folder is then a cache of what the backend holds."""
+
+    def store(self, build_directory: Path) -> None:
+        """Keep every file of a finished build folder (called before anything may name the build)."""
+        ...
+
+    def serve(self, index_dir: Path, build_id: str) -> None:
+        """Record `build_id` as the serving build (called before index_dir's own manifest is swapped to it)."""
+        ...
+
+    def serving(self, index_dir: Path) -> str | None:
+        """The serving build's id as recorded (None before the first build records one); cheap, asked once a check."""
+        ...
+
+    def fetch(self, index_dir: Path, build_id: str, into: Path) -> None:
+        """Write the kept files of `build_id` into the new folder `into`; IndexCorrupt when one is missing or damaged."""
+        ...
+
+    def drop(self, build_directory: Path) -> None:
+        """Forget the kept files of this build (with its stores, when the build is collected)."""
+        ...

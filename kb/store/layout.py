@@ -5,10 +5,12 @@ Layout of KB_INDEX_DIR:
     builds/<build_id>/       chunks.jsonl, lines.json, the backend's stores (FAISS: chunks.faiss, lines.faiss;
                              bm25s: bm25/), manifest.json (a copy)
     .lock                    held by a running rebuild
+    .fetch-<build_id>-*/     a build being fetched from a backend that shares its builds (kb/store/replica.py)
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -51,3 +53,11 @@ def index_dir_of(build_directory: Path) -> Path:
 def rebuild_hint(index_dir: Path) -> str:
     """The sentence every IndexCorrupt message ends with."""
     return f"Rebuild it with {ingest_command(index_dir)}."
+
+
+def fsync_tree(directory: Path) -> None:
+    """Every file under a new build folder on disk, before a rename makes the folder a build."""
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -6,6 +6,7 @@ The JSON keeps the shape builds have always written (format version 2): old inde
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -97,7 +98,11 @@ class Manifest(BaseModel):
 
 def read_manifest(index_dir: Path) -> Manifest:
     """The serving manifest, checked for shape and format version."""
-    path = index_dir / MANIFEST
+    return manifest_at(index_dir / MANIFEST, index_dir)
+
+
+def manifest_at(path: Path, index_dir: Path) -> Manifest:
+    """The manifest in the file `path` of index_dir (the serving one, or a build's copy), checked as read_manifest does."""
     if not path.exists():
         raise IndexNotBuilt(f"No index at {index_dir}. Build it with {ingest_command(index_dir)}.")
     try:
@@ -125,3 +130,13 @@ def serving_build_id(index_dir: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return build_id if isinstance(build_id, str) else None
+
+
+def swap_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Make `manifest` the serving one of index_dir in one atomic replace: readers see the old build or the new one."""
+    tmp = index_dir / f".{MANIFEST}.{manifest.build_id}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(manifest.to_json())
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, index_dir / MANIFEST)

@@ -2,10 +2,11 @@
 file) or on a Milvus server or cluster; only `KB_MILVUS_URI` tells them apart.
 
 A build writes three collections named after it (`<prefix>_<build id>_chunks`, `_lines`: row and vector;
-`_bm25`: row, text and the sparse vector Milvus's BM25 function makes of the text). The build folder still holds
-the chunk store, the line map and the manifest, so the manifest's atomic swap is also the swap of collections
-(on Lite and on a server alike), and the writer's garbage collection drops an old build's collections with its
-folder. A build that fails before the swap leaves the serving build's collections untouched; its own are dropped
+`_bm25`: row, text and the sparse vector Milvus's BM25 function makes of the text). The build folder holds the
+chunk store, the line map and the manifest, so the manifest's atomic swap is also the swap of collections (on Lite
+and on a server alike), and the writer's garbage collection drops an old build's collections with its folder. The
+folder's files and the serving build's id are kept in Milvus too (kb/store/milvus_files.py), so a folder elsewhere
+follows the same builds (kb/store/replica.py). A build that fails before the swap leaves the serving build's collections untouched; its own are dropped
 with its temporary folder by the next build.
 
 Right after the manifest swap the writer moves three aliases (`<prefix>_chunks`, `_lines`, `_bm25`) to the new
@@ -141,7 +142,10 @@ class MilvusPlace:
         return str(Path(self.uri).expanduser().resolve())
 
     def client(self, build_directory: Path) -> "MilvusClient":
-        return _client(self.resolved_uri(index_dir_of(build_directory)), self.token)
+        return self.index_client(index_dir_of(build_directory))
+
+    def index_client(self, index_dir: Path) -> "MilvusClient":
+        return _client(self.resolved_uri(index_dir), self.token)
 
     def collection(self, build_directory: Path, name: str) -> str:
         """The collection of store `name` of a build: named after the build id (a temporary folder's too)."""
@@ -159,6 +163,10 @@ class MilvusPlace:
 
     def alias(self, name: str) -> str:
         """The stable name of store `name` (`<prefix>_chunks`): an alias of the serving build's collection."""
+        return self.named(name)
+
+    def named(self, name: str) -> str:
+        """A name of this prefix that no build owns (`<prefix>_<name>`): an alias, or a collection of every build."""
         return re.sub(r"\W", "_", f"{self.prefix}_{name}")
 
     def aliased(self, client: "MilvusClient", name: str) -> str | None:
@@ -186,7 +194,7 @@ class MilvusPlace:
 
     def live_build(self, index_dir: Path) -> str | None:
         """The build id the aliases name: the build a reader through the aliases sees (None before the first)."""
-        collection = self.aliased(_client(self.resolved_uri(index_dir), self.token), CHUNK_STORE) or ""
+        collection = self.aliased(self.index_client(index_dir), CHUNK_STORE) or ""
         found = re.fullmatch(rf"{re.escape(self.prefix)}_({BUILD_ID_PATTERN})_{CHUNK_STORE}", collection)
         return found.group(1).replace("_", "-", 1) if found else None
 
@@ -212,7 +220,8 @@ class MilvusPlace:
     def drop_orphans(self, build_directory: Path) -> None:
         """Drop this prefix's collections whose build folder is gone (a failed build whose folder was removed
         without its collections). Builds are written under the index lock, so no other build is being written;
-        this is why one prefix serves one index folder."""
+        this is why one prefix serves one index, rebuilt from one place at a time (its replicas' folders are caches
+        of it, kb/store/replica.py, and a rebuild through one of them first fetches the serving build)."""
         builds = build_directory.parent
         present = {self.collection(folder, "") for folder in builds.iterdir()} if builds.is_dir() else set()
         # Only names this backend makes (prefix, a build id, a store), so another prefix that starts with this one
@@ -415,8 +424,12 @@ class MilvusLexicalStores:
 
 def milvus_backend(settings: "Settings") -> Backend:
     """The Milvus backend at the place the settings name (KB_MILVUS_URI, KB_MILVUS_TOKEN, KB_MILVUS_PREFIX)."""
+    from kb.store.milvus_files import MilvusBuildFiles
+
     place = MilvusPlace.of(settings)
-    return Backend("milvus", MilvusVectorStores(place), MilvusLexicalStores(place), publish=place.publish)
+    return Backend(
+        "milvus", MilvusVectorStores(place), MilvusLexicalStores(place), publish=place.publish, shared=MilvusBuildFiles(place)
+    )
 
 
 def backend_uri(settings: "Settings") -> str:

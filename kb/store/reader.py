@@ -14,6 +14,7 @@ from kb.store import Backend, backend as configured_backend
 from kb.store.base import LexicalStore, VectorStore
 from kb.store.layout import CHUNK_STORE, CHUNKS_FILE, LINE_STORE, LINES_FILE, build_dir, rebuild_hint
 from kb.store.manifest import Manifest, read_manifest
+from kb.store.replica import follow
 
 
 @dataclass
@@ -61,9 +62,11 @@ def _read_chunks(directory: Path, hint: str) -> tuple[list[StoredChunk], dict]:
 def load_index(index_dir: Path, backend: Backend | None = None) -> LoadedIndex:
     """The serving build of index_dir, or IndexNotBuilt / IndexCorrupt saying what is wrong and how to fix it.
 
-    `backend`: the stores to open the build with (the configured one when None)."""
+    `backend`: the stores to open the build with (the configured one when None). With a backend that shares its
+    builds (Milvus), the folder first catches up with the build the backend records as serving (kb/store/replica.py)."""
     backend = backend or configured_backend()
     hint = rebuild_hint(index_dir)
+    follow(index_dir, backend)
     manifest = read_manifest(index_dir)
     directory = build_dir(index_dir, manifest.build_id)
     if not directory.is_dir():

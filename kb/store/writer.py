@@ -1,11 +1,12 @@
-"""Writing a build: under the index lock, into builds/<id>.tmp, fsynced, renamed into place, then made the serving
-build by one atomic replace of manifest.json, published (a backend's aliases moved to it); builds that no longer
-serve are collected."""
+"""Writing a build: under the index lock, into builds/<id>.tmp, fsynced, kept whole by a backend that shares builds,
+renamed into place, then made the serving build (recorded by such a backend, then one atomic replace of
+manifest.json), published (a backend's aliases moved to it); builds that no longer serve are collected."""
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -17,11 +18,14 @@ from typing import Iterator
 
 import numpy as np
 
-from kb.errors import IndexBusy
+from kb.errors import IndexBusy, IndexCorrupt
 from kb.store import Backend, backend as configured_backend
-from kb.store.layout import BUILDS, CHUNK_STORE, CHUNKS_FILE, LINE_STORE, LINES_FILE, LOCK_FILE, MANIFEST, build_dir
-from kb.store.manifest import Manifest, serving_build_id
+from kb.store.layout import BUILDS, CHUNK_STORE, CHUNKS_FILE, LINE_STORE, LINES_FILE, LOCK_FILE, MANIFEST, build_dir, fsync_tree
+from kb.store.manifest import Manifest, serving_build_id, swap_manifest
 from kb.store.reader import StoredChunk
+from kb.store.replica import follow
+
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -70,22 +74,6 @@ def write_build_files(directory: Path, contents: BuildContents, backend: Backend
     backend.lexical_store.write(directory, contents.lexical_texts)
 
 
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-
-
-def _swap_manifest(index_dir: Path, manifest: Manifest) -> None:
-    tmp = index_dir / f".{MANIFEST}.{manifest.build_id}.tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(manifest.to_json())
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, index_dir / MANIFEST)  # the one atomic step: readers see the old build or the new one
-
-
 def collect_garbage(index_dir: Path, keep: set[str], backend: Backend) -> None:
     """Drop builds that no longer serve (the newest previous one stays for readers mid-load) and stale temp files."""
     builds = index_dir / BUILDS
@@ -95,6 +83,8 @@ def collect_garbage(index_dir: Path, keep: set[str], backend: Backend) -> None:
                 backend.vector_store.drop(child, CHUNK_STORE)
                 backend.vector_store.drop(child, LINE_STORE)
                 backend.lexical_store.drop(child)
+                if backend.shared is not None:
+                    backend.shared.drop(child)
                 shutil.rmtree(child, ignore_errors=True)
     for stale in index_dir.glob(f".{MANIFEST}.*.tmp"):
         stale.unlink(missing_ok=True)
@@ -118,6 +108,7 @@ class BuildWriter:
         try:
             # Named once the lock is held, so a build that waited for another is named after it.
             self.build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+            self._catch_up()
             self.previous = serving_build_id(self.index_dir)
             if self.previous:
                 # Finishes a build that stopped between its manifest swap and its publish, before the collection
@@ -132,6 +123,15 @@ class BuildWriter:
     def __exit__(self, *exc_info: object) -> None:
         self._lock.__exit__(*exc_info)
 
+    def _catch_up(self) -> None:
+        """With a backend that shares builds, make the folder serve the build the backend records first: that is the
+        previous build (kept, its vectors reused), even when this folder is a replica's cache that fell behind."""
+        try:
+            follow(self.index_dir, self.backend)
+        except IndexCorrupt as exc:
+            # A rebuild is the cure for a damaged shared build: it goes on from what the folder has.
+            logger.warning("rebuilding from the index folder's own build: %s", exc.message)
+
     def _publish(self, build_id: str) -> None:
         if self.backend.publish is not None:
             self.backend.publish(build_dir(self.index_dir, build_id))
@@ -141,8 +141,15 @@ class BuildWriter:
         tmp_dir = self.index_dir / BUILDS / f"{self.build_id}.tmp"
         write_build_files(tmp_dir, contents, self.backend)
         (tmp_dir / MANIFEST).write_text(manifest.to_json(ascii_only=False), encoding="utf-8")
-        _fsync_tree(tmp_dir)
+        fsync_tree(tmp_dir)
+        shared = self.backend.shared
+        if shared is not None:
+            shared.store(tmp_dir)  # whole in the backend before anything names it
         os.rename(tmp_dir, build_dir(self.index_dir, self.build_id))
-        _swap_manifest(self.index_dir, manifest)
+        if shared is not None:
+            # Recorded before this folder's manifest swaps, so the folder never names a build the backend does not:
+            # a writer stopped in between leaves the folder one build behind, and the next read catches it up.
+            shared.serve(self.index_dir, self.build_id)
+        swap_manifest(self.index_dir, manifest)  # the one atomic step: readers see the old build or the new one
         self._publish(self.build_id)
         collect_garbage(self.index_dir, {b for b in (self.previous, self.build_id) if b}, self.backend)

@@ -42,9 +42,12 @@ def build(settings: Settings, embedder=None):
 
 
 def collections(settings: Settings) -> list[str]:
+    """The collections of builds (each build's three stores; not the files and serving collections they share)."""
     from kb.store.milvus_store import MilvusPlace
 
-    return sorted(MilvusPlace.of(settings).client(settings.index_dir / "builds" / "any").list_collections())
+    place = MilvusPlace.of(settings)
+    shared = {place.named("files"), place.named("serving")}
+    return sorted(set(place.index_client(settings.index_dir).list_collections()) - shared)
 
 
 def ranked_ids(knowledge_base: KnowledgeBase, query: str, service: str | None = None) -> list[str]:
