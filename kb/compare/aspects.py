@@ -110,7 +110,7 @@ ASPECTS: dict[str, Aspect] = {
                r"host ?name|\bdns\b",
                ("static ip address", "elastic ip", "fixed ip", "ip address")),
         Aspect("use case", "typical use case: what it is good for, when to use it, best suited workloads",
-               r"^\W*(?:it|they)\b[\w' ]{0,12}\bused (?:for|in|to)\b|use ?cases?|good for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
+               r"^\W*(?:it|they|this|these)\b[\w' ]{0,25}\bused (?:for|in|to|when)\b|use ?cases?|good for|useful for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
                r"used (?:for|in|to)|\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
                ("use cases", "usage", "when to use", "good for", "best for")),
         Aspect("health checks", "health checks: protocol, port and route used to check target health",

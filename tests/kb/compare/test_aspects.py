@@ -17,3 +17,16 @@ def test_aspects_are_known_by_name_and_synonym_and_free_words_still_work():
     assert resolve_aspect("encrypted at rest?").keyword_score("encryption at rest using KMS") > 0
     with pytest.raises(BadQuery):
         resolve_aspect(" ?! ")
+
+
+def test_a_use_case_is_read_where_the_notes_say_what_a_thing_is_used_for():
+    use_case = resolve_aspect("stated use case")
+    assert use_case.name == "use case"
+    for line in (
+        "This routing policy is used to ensure high availability for applications",
+        "It is used when routing traffic to multiple resources.",
+        "This feature is useful for delivering content tailored to specific regions",
+    ):
+        assert use_case.keyword_score(line) == 1.0, line
+    # "is used to" said of something else than the compared thing names no use case of it
+    assert use_case.keyword_score("A data key is used to encrypt the object") < 1.0
