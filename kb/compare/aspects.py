@@ -25,6 +25,9 @@ class Aspect:
     vocabulary: str = ""  # a closed set of terms for "X only" claims (protocols...)
     counts: tuple[str, ...] = ()  # stems of what the aspect counts ("max read replicas": read, replica)
     figure_words: str = ""  # the words beside which a figure is the aspect's, when not its telling words
+    # Lines are also matched by meaning to the catalogue's one-line description of each compared service: what a
+    # thing is reads like its description ("It routes traffic to a single resource"), not like the aspect's words.
+    by_description: bool = False
 
     @property
     def strong_re(self) -> re.Pattern[str]:
@@ -203,8 +206,10 @@ ASPECTS: dict[str, Aspect] = {
                ("integrations",)),
         # generic
         Aspect("what it is", "what the service is and what it does",
-               r"\bis an? |fully managed|service (?:that|which|for|to)|allows? (?:us|you)|lets (?:us|you)|enables? (?:us|you)|used to",
-               "", ("definition", "description", "overview", "purpose")),
+               # "It routes traffic to a single resource.": a sentence whose subject is the thing says what it does
+               r"\bis an? |fully managed|service (?:that|which|for|to)|allows? (?:us|you)|lets (?:us|you)|enables? (?:us|you)|used to"
+               r"|^\W*it (?:\w+ly )?\w+s\b",
+               "", ("definition", "description", "overview", "purpose"), by_description=True),
         Aspect("encryption", "encryption at rest and in transit, KMS keys, SSL/TLS",
                r"encrypt|\bkms\b|\bsse\b|\btls\b|\bssl\b|at rest|in[- ](?:transit|flight)|\bcmk\b", "", ("encrypted", "encryption at rest")),
         Aspect("limits", "limits and quotas: maximum sizes and counts",

@@ -327,8 +327,11 @@ def compare(
             return 0.0  # a table row's vector mixes its columns
         return float(matrix[a.vector_row] @ matrix[b.vector_row])
 
+    described = any(a.by_description for a in aspect_defs)
+    descriptions = _query_vectors(embedder, [f"{s.full_name}: {s.description}" for s in resolved]) if described else None
+
     cells: list[Cell] = []
-    for display, service, attributed in zip(displays, resolved, per_service):
+    for number, (display, service, attributed) in enumerate(zip(displays, resolved, per_service)):
         for aspect_name, aspect, literal, query in zip(aspect_names, aspect_defs, literals, queries):
             candidates = []
             for segment, attribution in attributed:
@@ -342,7 +345,10 @@ def compare(
                 if not informative(segment, aspect) or segment.kind == "heading":
                     continue  # a heading names a topic; it states nothing of it
                 figure = bool(aspect.figures) and keyword > 0 and bool(_aspect_figures(segment.text, aspect))
-                candidates.append(Candidate(segment, attribution, keyword, dense_score(segment, query, matrix, index, keyword), figure))
+                dense = dense_score(segment, query, matrix, index, keyword)
+                if aspect.by_description and descriptions is not None:
+                    dense = max(dense, dense_score(segment, descriptions[number], matrix, index, keyword))
+                candidates.append(Candidate(segment, attribution, keyword, dense, figure))
             membership = _membership(index, service.id, aspect, catalogue)
             counted_part = lambda segment, service_id=service.id: _counted_part(segment, service_id, catalogue)  # noqa: E731
             cells.append(_cell(display, service.id, aspect_name, aspect, candidates, chunk_ids.__getitem__, membership, counted_part, similar))

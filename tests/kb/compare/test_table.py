@@ -190,3 +190,13 @@ def test_a_made_up_service_is_a_clear_error_with_suggestions(real_kb):
         real_kb.compare(["SQS", "Amazon Snapqueue"])
     assert "Snapqueue" in caught.value.message
     assert caught.value.details["suggestions"]
+
+
+@pytest.mark.slow
+def test_what_a_feature_is_is_read_by_its_catalogue_description(real_kb):
+    # aws-saa-notes.txt 1382: "It routes traffic to a single resource." names none of the aspect's words and sits
+    # far from its generic query; it is close to the catalogue's description of simple routing.
+    table = real_kb.compare(["Simple routing", "Weighted routing"], ["what it is"])
+    simple = next(c for c in table.cells if c.service == "Simple routing")
+    assert simple.status == "found"
+    assert ("aws-saa-notes.txt", 1382) in {(c.file, c.start_line) for c in simple.citations}
