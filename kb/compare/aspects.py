@@ -25,9 +25,11 @@ class Aspect:
     vocabulary: str = ""  # a closed set of terms for "X only" claims (protocols...)
     counts: tuple[str, ...] = ()  # stems of what the aspect counts ("max read replicas": read, replica)
     figure_words: str = ""  # the words beside which a figure is the aspect's, when not its telling words
-    # Lines are also matched by meaning to the catalogue's one-line description of each compared service: what a
-    # thing is reads like its description ("It routes traffic to a single resource"), not like the aspect's words.
-    by_description: bool = False
+    # Lines holding at least this keyword score are also matched by meaning to the catalogue's one-line description
+    # of each compared service (None: never): what a thing is reads like its description ("It routes traffic to a
+    # single resource"), not like the aspect's words. A use case does only where it says so ("good for", "used to"):
+    # a line close to the description is otherwise a definition, no use case.
+    description_keyword: float | None = None
 
     @property
     def strong_re(self) -> re.Pattern[str]:
@@ -115,7 +117,7 @@ ASPECTS: dict[str, Aspect] = {
         Aspect("use case", "typical use case: what it is good for, when to use it, best suited workloads",
                r"^\W*(?:it|they|this|these)\b[\w' ]{0,25}\bused (?:for|in|to|when)\b|use ?cases?|good for|useful for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
                r"used (?:for|in|to)|\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
-               ("use cases", "usage", "when to use", "good for", "best for")),
+               ("use cases", "usage", "when to use", "good for", "best for"), description_keyword=1.0),
         Aspect("health checks", "health checks: protocol, port and route used to check target health",
                r"health ?checks?|unhealthy|healthy", "", ("health check",)),
         Aspect("cross-zone load balancing", "cross-zone load balancing across availability zones, enabled or disabled by default",
@@ -209,7 +211,7 @@ ASPECTS: dict[str, Aspect] = {
                # "It routes traffic to a single resource.": a sentence whose subject is the thing says what it does
                r"\bis an? |fully managed|service (?:that|which|for|to)|allows? (?:us|you)|lets (?:us|you)|enables? (?:us|you)|used to"
                r"|^\W*it (?:\w+ly )?\w+s\b",
-               "", ("definition", "description", "overview", "purpose"), by_description=True),
+               "", ("definition", "description", "overview", "purpose"), description_keyword=0.0),
         Aspect("encryption", "encryption at rest and in transit, KMS keys, SSL/TLS",
                r"encrypt|\bkms\b|\bsse\b|\btls\b|\bssl\b|at rest|in[- ](?:transit|flight)|\bcmk\b", "", ("encrypted", "encryption at rest")),
         Aspect("limits", "limits and quotas: maximum sizes and counts",

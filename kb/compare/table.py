@@ -327,7 +327,7 @@ def compare(
             return 0.0  # a table row's vector mixes its columns
         return float(matrix[a.vector_row] @ matrix[b.vector_row])
 
-    described = any(a.by_description for a in aspect_defs)
+    described = any(a.description_keyword is not None for a in aspect_defs)
     descriptions = _query_vectors(embedder, [f"{s.full_name}: {s.description}" for s in resolved]) if described else None
 
     cells: list[Cell] = []
@@ -346,7 +346,7 @@ def compare(
                     continue  # a heading names a topic; it states nothing of it
                 figure = bool(aspect.figures) and keyword > 0 and bool(_aspect_figures(segment.text, aspect))
                 dense = dense_score(segment, query, matrix, index, keyword)
-                if aspect.by_description and descriptions is not None:
+                if descriptions is not None and aspect.description_keyword is not None and keyword >= aspect.description_keyword:
                     dense = max(dense, dense_score(segment, descriptions[number], matrix, index, keyword))
                 candidates.append(Candidate(segment, attribution, keyword, dense, figure))
             membership = _membership(index, service.id, aspect, catalogue)
