@@ -30,3 +30,7 @@ def test_a_use_case_is_read_where_the_notes_say_what_a_thing_is_used_for():
         assert use_case.keyword_score(line) == 1.0, line
     # "is used to" said of something else than the compared thing names no use case of it
     assert use_case.keyword_score("A data key is used to encrypt the object") < 1.0
+
+
+def test_a_granularity_compares_durations():
+    assert resolve_aspect("billing granularity").figures == ("duration",)
