@@ -15,7 +15,7 @@ import numpy as np
 from kb import answer as extract
 from kb.asked_kind import SHORTLIST, unstated_kind
 from kb.catalogue import Catalogue
-from kb.coverage import identifier_mismatch, uncovered_names
+from kb.coverage import identifier_mismatch, spells_out, uncovered_names
 from kb.difference import try_difference
 from kb.evidence import segment_index, sentence_subjects
 from kb.index import LoadedBuild, hits_of
@@ -62,8 +62,12 @@ def extract_answer(
     """The extractive answer to a question whose ranking over the build is given; or an abstention saying why."""
     ranked, focus = ranking.ranked, ranking.focus
     hits = hits_of(ranked, build)
+    # The passages found, for an acronym the notes write out in full: a short text, so a chance match of initials
+    # across the whole notes does not excuse an acronym they never use.
+    found_text = " ".join(hit.text for hit in hits)
     uncovered = uncovered_names(
-        question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [], lambda name: catalogue.id_for(name) is not None
+        question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [], lambda name: catalogue.id_for(name) is not None,
+        lambda acronym: spells_out(acronym, found_text),
     )
     if uncovered:
         return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))

@@ -106,9 +106,11 @@ def uncovered_names(
     vocabulary: NotesVocabulary,
     is_catalogued: Callable[[str], bool],
     is_service_name: Callable[[str], bool] = lambda name: False,
+    spelled_out: Callable[[str], bool] = lambda acronym: False,
 ) -> list[Uncovered]:
     """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types,
-    acronyms, listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that it is one."""
+    acronyms, listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that
+    it is one, `spelled_out` that the passages found write an acronym out in full ("point-in-time recovery")."""
     found: list[Uncovered] = []
     for match in _VENDOR_PHRASE.finditer(question):
         words = match.group(0).split()
@@ -130,7 +132,7 @@ def uncovered_names(
     shouted = sum(c.isupper() for c in letters) > len(letters) / 2  # every word of "WHAT IS X?" looks an acronym
     for match in _ACRONYM.finditer("" if shouted else question):
         name = match.group(0)
-        if not is_catalogued(name) and not vocabulary.mentions(name):
+        if not is_catalogued(name) and not vocabulary.mentions(name) and not spelled_out(name):
             found.append(Uncovered(name))
     # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
     named = [" ".join(_name_words(u.name)) for u in found]
@@ -162,6 +164,12 @@ def _unmentioned_products(
             found.append((said, Uncovered(name)))
         start += size
     return found
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """Whether the text holds words whose initials make the acronym: "point-in-time recovery" for "PITR"."""
+    words = r"[\s-]+".join(rf"{re.escape(letter)}[a-z0-9]*" for letter in acronym.lower())
+    return re.search(rf"(?<![a-z0-9]){words}(?![a-z0-9])", text.lower()) is not None
 
 
 def identifier_mismatch(question: str, statement: str) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.coverage import NotesVocabulary, identifier_mismatch, uncovered_names
+from kb.coverage import NotesVocabulary, identifier_mismatch, spells_out, uncovered_names
 
 NOTES = NotesVocabulary(
     "dynamodb is a nosql database. cognito user pools: sign in with facebook, google login etc. "
@@ -81,3 +81,11 @@ def test_an_acronym_the_notes_never_use_is_uncovered():
     assert _names("Is RDS a NoSQL database?") == []  # both in the notes
     assert _names("Which AWS AI service transcribes calls?") == []  # two letters are too loose a word to decide on
     assert _names("WHAT IS DYNAMODB?") == []  # a shouted question names no acronym the notes lack
+
+
+def test_an_acronym_written_out_in_the_passages_found_is_covered():
+    assert spells_out("PITR", "Continuous backups: point-in-time recovery, up to 35 days")
+    assert spells_out("ACU", "billed in Aurora capacity units")
+    assert not spells_out("ACID", "Aurora is a relational database")
+    found = uncovered_names("How do I turn on PITR?", NOTES, _is_lambda, _is_lambda, lambda acronym: acronym == "PITR")
+    assert found == []
