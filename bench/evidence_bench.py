@@ -3,8 +3,9 @@
 usage: python bench/evidence_bench.py [--index DIR] [--api URL]
 
 Starts `kb serve` on the index (or uses --api), then prints, for the dev sets and this repository's blind sets
-(bench/data: compare_heldout.json, heldout*.jsonl, offtopic2.jsonl, offtopic3.jsonl; written from the notes only, never
-tuned on) and the second dev sets (compare_dev2.json, offtopic_dev2.jsonl; written the same way, tuned on):
+(bench/data: compare_heldout.json, heldout*.jsonl, offtopic2.jsonl, offtopic3.jsonl, figures*_blind.jsonl; written from
+the notes only, never tuned on) and the second dev sets (compare_dev2.json, offtopic_dev2.jsonl, figures*_dev.jsonl;
+written the same way, tuned on):
 comparison tables (score_compare.py), difference questions (score_difference.py), answers (score_answers.py:
 verbatim, cite_gold, lead_gold) and questions the notes do not answer (declined), and /search vs /ask p50 latency.
 """
@@ -92,6 +93,11 @@ def main() -> None:
         for name in ("offtopic_dev2.jsonl", "offtopic2.jsonl", "offtopic3.jsonl"):
             print(f"declined {name:19}", scorer("score_answers.py", str(EVAL / "dev.jsonl"), notes, "--api", api, "--n", "1",
                                                "--offtopic", str(DATA / name)))
+        # Questions asking a figure (a count, size, duration, price, year, port, limit): answered from the line that
+        # states it, and declined when the notes state none.
+        for answerable, absent in (("figures_dev.jsonl", "figures_absent_dev.jsonl"), ("figures_blind.jsonl", "figures_absent_blind.jsonl")):
+            print(f"figures {answerable:20}", scorer("score_answers.py", str(DATA / answerable), notes, "--api", api, "--n", "0",
+                                                    "--offtopic", str(DATA / absent)))
         questions = [json.loads(line)["question"] for line in (EVAL / "dev.jsonl").open() if line.strip()]
 
         def search(q: str) -> None:

@@ -16,7 +16,8 @@ from kb.evidence.figures import extract_figures
 
 # What states no figure yet answers "how many / how long / how large": a limit the notes say there is not.
 _BOUNDLESS = re.compile(
-    r"\bunlimited\b|\bno (?:limit|maximum|max)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b",
+    r"\bunlimited\b|\bno (?:limit|maximum|max|cap)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b"
+    r"|\bas (?:many|much)(?: \w+){0,2} as (?:you|we) (?:want|like|need)\b",
     re.IGNORECASE,
 )
 # Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve"); "one or
@@ -50,6 +51,7 @@ def _measured(dimension: str, also: str = "") -> Callable[[str], bool]:
 
 
 _I = re.IGNORECASE
+_LIMITS = (_measured("count", _ROUGH_COUNTS), _measured("size"), _measured("duration"))
 _KINDS: tuple[_Kind, ...] = (
     _Kind("year", re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:did|was|were)\b", _I), _written(r"\b(?:19|20)\d\d\b")),
     _Kind("port number", re.compile(r"\b(?:what|which) port\b|\bport number\b|\bdefault port\b|\blistens? on\b", _I),
@@ -58,11 +60,14 @@ _KINDS: tuple[_Kind, ...] = (
           _written(r"\$\s?\d|\b\d+(?:\.\d+)?\s?(?:usd|dollars?|cents?)\b")),
     # "How many days" asks a duration, which the duration kind reads; "(a number) like how many users" is an example.
     _Kind("count", re.compile(
-        r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b"
-        r"|\blimit on\b", _I), _measured("count", _ROUGH_COUNTS)),
+        r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b",
+        _I), _measured("count", _ROUGH_COUNTS)),
     _Kind("size", re.compile(r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length)\b|\bhow (?:large|big)\b", _I),
           _measured("size", r"\b\d+\s?(?:characters|chars)\b")),
     _Kind("duration", re.compile(r"\bhow long\b", _I), _measured("duration")),
+    # A limit of no named kind ("the limit on hosted zones", "a size limit"): a count, a size or a duration states it.
+    _Kind("limit", re.compile(r"\b(?:limit|cap|quota)s? (?:on|for|of)\b|\b(?:default|hard|soft|size|time) limit\b", _I),
+          lambda text: any(stated(text) for stated in _LIMITS)),
 )
 
 # How many of the best-scored sentences an answer picks from are read: the answer quotes from the first few, and a

@@ -19,12 +19,15 @@ from kb.asked_kind import unstated_kind
         ("How many S3 buckets can I create per account?", ["Public access settings are defined per account."], "count"),
         ("How many endpoints do I get?", ["It provides two static IP addresses."], None),
         ("How many buckets can I create?", ["Unlimited buckets."], None),
-        ("What's the limit on hosted zones?", ["Private zones route traffic within one or more VPCs."], "count"),
+        ("What's the limit on hosted zones?", ["Private zones route traffic within one or more VPCs."], "limit"),
         ("What's the maximum request payload size API Gateway accepts?", ["429 Too Many Requests"], "size"),
         ("max length of an sqs queue name?", ["aws sqs create-queue --queue-name Messages"], "size"),
         ("max length of an sqs queue name?", ["Queue names are at most 80 characters."], None),
         ("How long does SQS keep messages?", ["Messages are kept 4 days by default."], None),
         ("How long does SQS keep messages?", ["SQS is a queue."], "duration"),
+        ("Is there a cap on how many stages an API can have?", ["Deploy to as many stages as you want"], None),
+        ("What's the size limit on unzipped code?", ["size of uncompressed deployment 250MB"], None),
+        ("What's the default limit on hosted zones?", ["We pay $0.50 per month per hosted zone."], "limit"),
     ],
 )
 def test_a_fact_of_the_asked_kind_must_be_stated(question, quotes, missing):
