@@ -17,12 +17,12 @@ from kb.evidence.figures import extract_figures
 # What states no figure yet answers "how many / how long / how large": a limit the notes say there is not.
 _BOUNDLESS = re.compile(
     r"\bunlimited\b|\bno (?:limit|maximum|max|cap)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b"
-    r"|\bas (?:many|much)(?: \w+){0,2} as (?:you|we) (?:want|like|need)\b",
+    r"|\bas (?:many|much)(?: \w+){0,2} as (?:(?:you|we) (?:want|like|need)|desired|needed|required)\b",
     re.IGNORECASE,
 )
-# Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve"); "one or
-# more" and "one of" count nothing.
-_ROUGH_COUNTS = r"\b(?:one(?! or more| of)|single|couple|dozens?|hundreds?|thousands?|millions?)\b"
+# Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve"). "One" is
+# left out: "if one region fails" counts no regions.
+_ROUGH_COUNTS = r"\b(?:couple|dozens?|hundreds?|thousands?|millions?)\b"
 
 
 @dataclass(frozen=True)

@@ -222,10 +222,7 @@ def _counts(text: str) -> list[Figure]:
             continue
         out.extend(_count_at(text, match, float(match.group(1).replace(",", ""))))
     for match in _COUNT_WORD.finditer(text):
-        words, per, end = _noun_after(text, match.end())
-        if words and words[0] not in _OTHER_UNITS:  # a written number counts only what it names ("two AZs")
-            out.append(Figure("count", _role_before(text, match.start()), _NUMBER_WORDS[match.group(1).lower()],
-                              text[match.start():end].strip(), _counted(words), per))
+        out.extend(_count_at(text, match, _NUMBER_WORDS[match.group(1).lower()]))  # "two AZs", "up to seven"
     return out
 
 

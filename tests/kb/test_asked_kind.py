@@ -27,6 +27,8 @@ from kb.asked_kind import unstated_kind
         ("How long does SQS keep messages?", ["SQS is a queue."], "duration"),
         ("Is there a cap on how many stages an API can have?", ["Deploy to as many stages as you want"], None),
         ("What's the size limit on unzipped code?", ["size of uncompressed deployment 250MB"], None),
+        ("Is there a limit on how many event notifications I can set?", ["We can create as many S3 events as desired."], None),
+        ("How many regions does AWS run?", ["If one region fails, the others go on."], "count"),
         ("What's the default limit on hosted zones?", ["We pay $0.50 per month per hosted zone."], "limit"),
     ],
 )

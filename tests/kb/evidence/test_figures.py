@@ -68,3 +68,5 @@ def test_a_count_written_in_words_counts_what_it_names():
     assert [(f.value, f.text, f.of) for f in figures] == [(2.0, "two static IP addresses", "static ip address")]
     # "one" is as often a pronoun, and a written number before a unit is that unit's figure, not a count.
     assert extract_figures("one of the replicas answers within two hours", ["count"]) == []
+    # a bare written number after a limit's cue counts, as a bare digit does
+    assert [(f.role, f.value) for f in extract_figures("at most seven per AZ, typically up to seven.", ["count"])][-1] == ("max", 7.0)
