@@ -55,6 +55,7 @@ def _fetch(index_dir: Path, build_id: str, backend: Backend) -> None:
     """builds/<build_id> written whole or not at all: fetched into a temporary folder, fsynced, renamed."""
     assert backend.shared is not None
     (index_dir / BUILDS).mkdir(parents=True, exist_ok=True)
+    remove_abandoned_fetches(index_dir)
     # Named for this process and thread: replicas on one machine may share a folder and fetch the same build at once.
     partial = index_dir / f".fetch-{build_id}-{os.getpid()}-{threading.get_ident()}"
     try:
@@ -68,6 +69,25 @@ def _fetch(index_dir: Path, build_id: str, backend: Backend) -> None:
             # Another process on this folder fetched it first; its copy is as good as this one.
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def remove_abandoned_fetches(index_dir: Path) -> None:
+    """Remove the temporary folders of fetches whose process is gone (killed mid-fetch); a fetch still running in
+    another process on this folder keeps its own."""
+    for partial in index_dir.glob(".fetch-*"):
+        pid = partial.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def _prune(index_dir: Path, keep: set[str | None]) -> None:
