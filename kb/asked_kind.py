@@ -1,5 +1,5 @@
-"""The kind of fact a question asks for (a year, a port, a price, a count, a size, a duration), and whether any
-sentence an answer could quote states one.
+"""The kind of fact a question asks for (a year, a port, a price, a count, a size, a duration, a limit), and whether
+any sentence an answer could quote states one.
 
 A question about a subject the notes cover can still ask for a fact they never give: "What year did AWS launch
 EC2?" finds EC2's passages, and the best of them states no year. Quoting it answers another question. When none
