@@ -16,7 +16,7 @@ from kb import answer as extract
 from kb.asked_kind import SHORTLIST, unstated_kind
 from kb.catalogue import Catalogue
 from kb.coverage import identifier_mismatch, spells_out, uncovered_names
-from kb.difference import try_difference
+from kb.difference import NoteTableRow, try_difference
 from kb.evidence import segment_index, sentence_subjects
 from kb.index import LoadedBuild, hits_of
 from kb.models import Answer, ComparisonTable, Hit
@@ -71,7 +71,7 @@ def extract_answer(
     )
     if uncovered:
         return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
-    difference = try_difference(question, catalogue, compare, hits)
+    difference = try_difference(question, catalogue, compare, hits, lambda side_by_side: _note_rows(build, side_by_side))
     if difference is not None and not difference.abstained:
         return difference
     by_line, best_line = line_similarities(build, ranked, query_vector, focus)
@@ -126,6 +126,30 @@ def _stated_elsewhere(
                           dense=cosine, score=lead.score, segment=s)
         for s, cosine in found
     ]
+
+
+def _note_rows(build: LoadedBuild, side_by_side: Callable[[str], bool]) -> list[NoteTableRow]:
+    """The rows of the first table of the notes whose header row passes `side_by_side`, in line order."""
+    verdicts: dict[str, bool] = {}
+    tables: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for (file_name, line), (header_line, header) in sorted(segment_index(build).table_headers.items()):
+        if header not in verdicts:
+            verdicts[header] = side_by_side(header)
+        if verdicts[header]:
+            tables.setdefault((file_name, header_line), []).append((line, header))
+    if not tables:
+        return []
+    (file_name, header_line), lines = next(iter(tables.items()))
+    rows = []
+    for stored in build.index.chunks:
+        chunk = stored.chunk
+        if chunk.file != file_name or chunk.start_char is not None:
+            continue
+        for line, header in lines:
+            if chunk.start_line <= line <= chunk.end_line:
+                text = chunk.text.split("\n")[line - chunk.start_line]
+                rows.append(NoteTableRow(chunk.id, file_name, line, text, header_line, header))
+    return sorted({row.line: row for row in rows}.values(), key=lambda row: row.line)
 
 
 def _asked_services(question: str, focus: Focus | None, catalogue: Catalogue) -> set[str]:

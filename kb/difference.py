@@ -4,6 +4,7 @@ instead of B"): recognised here and answered from the comparison table of A and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kb.catalogue import Catalogue
@@ -143,10 +144,57 @@ def difference_answer(question: str, table: ComparisonTable, passages: list[Hit]
                   comparison=table)
 
 
-def try_difference(question: str, catalogue: Catalogue, compare, passages: list[Hit]) -> Answer | None:
+@dataclass(frozen=True)
+class NoteTableRow:
+    """A row of a table in the notes, with the header row that names its columns."""
+
+    chunk_id: str
+    file: str
+    line: int
+    text: str  # the row as written, cells separated by tabs
+    header_line: int
+    header: str
+
+
+def sets_side_by_side(header: str, names: tuple[str, str], catalogue: Catalogue) -> bool:
+    """Whether a table header row has the two named services as columns ("Security Group<tab>NACL")."""
+    wanted = []
+    for name in names:
+        found = catalogue.find_in_heading(name)
+        wanted.append(catalogue.id_for(name) or (found[0] if found else None))
+    if None in wanted:
+        return False
+    columns = [set(catalogue.find_in_heading(cell)) for cell in header.split("\t") if cell.strip()]
+    return all(any(service in column for column in columns) for service in wanted)
+
+
+def note_table_answer(question: str, rows: list[NoteTableRow], passages: list[Hit], comparison: ComparisonTable) -> Answer:
+    """The answer from the notes' own table of the two: each row, its cells named by the header, cited."""
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for n, row in enumerate(rows[:MAX_ASPECT_LINES], 1):
+        names = row.header.split("\t")
+        cells = [f"{name.strip()}: {cell.strip()}" if name.strip() else cell.strip()
+                 for name, cell in zip(names, row.text.split("\t")) if cell.strip()]
+        lines.append(f"{' | '.join(cells)} [{n}]")
+        citations.append(Citation(n=n, id=row.chunk_id, file=row.file, start_line=row.line, end_line=row.line,
+                                  quote=row.text.strip(), context=" vs ".join(c.strip() for c in names if c.strip()),
+                                  table_header=row.header, table_header_line=row.header_line))
+    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations, passages=passages,
+                  comparison=comparison)
+
+
+def try_difference(
+    question: str,
+    catalogue: Catalogue,
+    compare,
+    passages: list[Hit],
+    note_rows: Callable[[Callable[[str], bool]], list[NoteTableRow]] = lambda side_by_side: [],
+) -> Answer | None:
     """The comparison-based answer when the question is a difference question the compare step can take, else None.
-    It abstains when the table tells the two apart on too little; the caller then answers from the passages and
-    shows the table beside that answer.
+    When a table of the notes has the two as its columns, its rows are the answer (`note_rows(is_side_by_side)`: the
+    rows of the first table whose header row passes). It abstains when the comparison tells the two apart on too
+    little; the caller then answers from the passages and shows the comparison beside that answer.
 
     `compare(services)` builds the table; a name it refuses (ambiguous, unknown) leaves the question to ordinary ask."""
     parsed = parse_difference(question, catalogue)
@@ -156,4 +204,8 @@ def try_difference(question: str, catalogue: Catalogue, compare, passages: list[
         table = compare(list(parsed.names), [parsed.aspect] if parsed.aspect else None)
     except KBError:
         return None
+    # The notes' own table of the two says, row by row, how they differ better than cells gathered from anywhere.
+    rows = [] if parsed.aspect else note_rows(lambda header: sets_side_by_side(header, parsed.names, catalogue))
+    if rows:
+        return note_table_answer(question, rows, passages, table)
     return difference_answer(question, table, passages)

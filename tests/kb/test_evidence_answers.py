@@ -111,3 +111,13 @@ def test_a_price_of_something_else_does_not_answer_a_price_question(real_kb):
     # The notes price a t2.small but no NAT Gateway: the NAT Gateway lines say "per hour" and give no figure.
     answer = real_kb.ask("What's the hourly price of a NAT Gateway in us-east-1?")
     assert answer.abstained and "they state no price for it" in answer.answer
+
+
+def test_a_table_of_the_notes_that_sets_the_two_side_by_side_is_the_difference_answer(real_kb):
+    # aws-saa-notes.txt 4645-4650: a "Security Group<tab>NACL" table, one row per difference.
+    answer = real_kb.ask("What is the difference between security groups and NACLs?")
+    assert not answer.abstained and answer.comparison is not None
+    rows = [(c.file, c.start_line) for c in answer.citations]
+    assert rows[0] == ("aws-saa-notes.txt", 4646)
+    assert all(c.table_header_line == 4645 and c.table_header == "Security Group\tNACL" for c in answer.citations)
+    assert answer.answer.startswith("Security Group: Operates at the instance level | NACL: Operates at the subnet level [1]")
