@@ -9,6 +9,7 @@ they name another instance type than the one asked; compose the sentences (kb.an
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 
@@ -62,12 +63,11 @@ def extract_answer(
     """The extractive answer to a question whose ranking over the build is given; or an abstention saying why."""
     ranked, focus = ranking.ranked, ranking.focus
     hits = hits_of(ranked, build)
-    # The passages found, for an acronym the notes write out in full: a short text, so a chance match of initials
-    # across the whole notes does not excuse an acronym they never use.
-    found_text = " ".join(hit.text for hit in hits)
+    # An acronym the notes never use may be written out in the passages found: only there, a short text, so that a
+    # chance match of initials across the whole notes does not excuse it.
     uncovered = uncovered_names(
         question, build.vocabulary, lambda name: catalogue.find_in_heading(name) != [], lambda name: catalogue.id_for(name) is not None,
-        lambda acronym: spells_out(acronym, found_text),
+        lambda acronym: spells_out(acronym, " ".join(hit.text for hit in hits)),
     )
     if uncovered:
         return extract.abstain(question, hits, "; ".join(u.describe() for u in uncovered))
@@ -80,7 +80,8 @@ def extract_answer(
         return extract.abstain(question, hits)
     candidates = extract.candidates_from(hits)
     extract.score_candidates(candidates, by_line, question, focus.query if focus else None)
-    extract.weigh_evidence(candidates, sentence_subjects(build), _asked_services(question, focus, catalogue), catalogue,
+    named = set(catalogue.find_in_heading(question))
+    extract.weigh_evidence(candidates, sentence_subjects(build), _asked_services(named, focus), catalogue,
                            segment_index(build).table_headers)
     chosen = extract.pick(candidates)
     if not chosen:
@@ -89,7 +90,6 @@ def extract_answer(
     shortlist = sorted(candidates, key=lambda c: c.score, reverse=True)[:SHORTLIST]
     # A t2.small price answers no NAT Gateway price question: when the question names its service, only sentences
     # about it count (a guessed service is too often wrong to rule a sentence out).
-    named = bool(catalogue.find_in_heading(question))
     unstated = unstated_kind(question, (c.quote for c in shortlist if not (named and c.other_subject)))
     if unstated is not None:
         return extract.abstain(
@@ -130,31 +130,23 @@ def _stated_elsewhere(
 
 def _note_rows(build: LoadedBuild, side_by_side: Callable[[str], bool]) -> list[NoteTableRow]:
     """The rows of the first table of the notes whose header row passes `side_by_side`, in line order."""
-    verdicts: dict[str, bool] = {}
-    tables: dict[tuple[str, int], list[tuple[int, str]]] = {}
-    for (file_name, line), (header_line, header) in sorted(segment_index(build).table_headers.items()):
-        if header not in verdicts:
-            verdicts[header] = side_by_side(header)
-        if verdicts[header]:
-            tables.setdefault((file_name, header_line), []).append((line, header))
-    if not tables:
+    passes = cache(side_by_side)  # one verdict a header, not one a row
+    rows = sorted(segment_index(build).table_headers.items())
+    table = next(((file_name, header_line) for (file_name, _), (header_line, header) in rows if passes(header)), None)
+    if table is None:
         return []
-    (file_name, header_line), lines = next(iter(tables.items()))
-    rows = []
-    for stored in build.index.chunks:
-        chunk = stored.chunk
-        if chunk.file != file_name or chunk.start_char is not None:
-            continue
-        for line, header in lines:
-            if chunk.start_line <= line <= chunk.end_line:
-                text = chunk.text.split("\n")[line - chunk.start_line]
-                rows.append(NoteTableRow(chunk.id, file_name, line, text, header_line, header))
-    return sorted({row.line: row for row in rows}.values(), key=lambda row: row.line)
+    by_line = sentence_subjects(build)
+    found = []
+    for (file_name, line), (header_line, header) in rows:
+        if (file_name, header_line) == table and (file_name, line) in by_line:
+            chunk = build.chunk(by_line[(file_name, line)][0].chunk)
+            text = chunk.text.split("\n")[line - chunk.start_line]
+            found.append(NoteTableRow(chunk.id, file_name, line, text, header_line, header))
+    return found
 
 
-def _asked_services(question: str, focus: Focus | None, catalogue: Catalogue) -> set[str]:
+def _asked_services(named: set[str], focus: Focus | None) -> set[str]:
     """The services a question is about: those it names, else the one it surely describes."""
-    named = set(catalogue.find_in_heading(question))
     if named:
         return named
     guess = focus.signals.guess if focus is not None else None

@@ -51,7 +51,9 @@ def _measured(dimension: str, also: str = "") -> Callable[[str], bool]:
 
 
 _I = re.IGNORECASE
-_LIMITS = (_measured("count", _ROUGH_COUNTS), _measured("size"), _measured("duration"))
+_STATES_COUNT = _measured("count", _ROUGH_COUNTS)
+_STATES_SIZE = _measured("size", r"\b\d+\s?(?:characters|chars)\b")
+_STATES_DURATION = _measured("duration")
 _KINDS: tuple[_Kind, ...] = (
     _Kind("year", re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:did|was|were)\b", _I), _written(r"\b(?:19|20)\d\d\b")),
     _Kind("port number", re.compile(r"\b(?:what|which) port\b|\bport number\b|\bdefault port\b|\blistens? on\b", _I),
@@ -61,13 +63,13 @@ _KINDS: tuple[_Kind, ...] = (
     # "How many days" asks a duration, which the duration kind reads; "(a number) like how many users" is an example.
     _Kind("count", re.compile(
         r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b",
-        _I), _measured("count", _ROUGH_COUNTS)),
+        _I), _STATES_COUNT),
     _Kind("size", re.compile(r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length)\b|\bhow (?:large|big)\b", _I),
-          _measured("size", r"\b\d+\s?(?:characters|chars)\b")),
-    _Kind("duration", re.compile(r"\bhow long\b", _I), _measured("duration")),
+          _STATES_SIZE),
+    _Kind("duration", re.compile(r"\bhow long\b", _I), _STATES_DURATION),
     # A limit of no named kind ("the limit on hosted zones", "a size limit"): a count, a size or a duration states it.
     _Kind("limit", re.compile(r"\b(?:limit|cap|quota)s? (?:on|for|of)\b|\b(?:default|hard|soft|size|time) limit\b", _I),
-          lambda text: any(stated(text) for stated in _LIMITS)),
+          lambda text: _STATES_COUNT(text) or _STATES_SIZE(text) or _STATES_DURATION(text)),
 )
 
 # How many of the best-scored sentences an answer picks from are read: the answer quotes from the first few, and a

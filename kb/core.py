@@ -53,6 +53,8 @@ class KnowledgeBase:
         self.index_dir = Path(self.settings.index_dir)
         self._embedder = embedder
         self._reload_lock = threading.Lock()
+        # The stores the settings name, made once: the watch thread asks them for the serving build every check.
+        self._stores = backend(self.settings)
         # The catalogue's descriptions embedded once per process, not per build: they do not come from the notes.
         self._descriptions = ServiceDescriptions(lambda texts: self._cached_vectors("services", texts))
         self._query_batcher: QueryBatcher | None = None
@@ -74,7 +76,7 @@ class KnowledgeBase:
         return self._embedder
 
     def _load(self) -> LoadedIndex:
-        index = load_index(self.index_dir, backend(self.settings))
+        index = load_index(self.index_dir, self._stores)
         model = index.manifest.model
         if not index.manifest.built_with(self.embedder):
             raise IndexCorrupt(
@@ -116,15 +118,14 @@ class KnowledgeBase:
         """Load a newer build when the manifest on disk names one (e.g. after `kb ingest` elsewhere), or, on a backend
         that shares its builds (Milvus), when the backend records another serving build (one written from another
         index folder: the build is fetched into this one first)."""
-        stores = backend(self.settings)
         try:
-            serving = serving_build(self.index_dir, stores)
+            serving = serving_build(self.index_dir, self._stores)
         except Exception:
             return False  # a broken or missing manifest never replaces a good index in memory
         if serving == self._build.index.build_id:
             return False
         with self._reload_lock:
-            if serving_build(self.index_dir, stores) == self._build.index.build_id:
+            if serving_build(self.index_dir, self._stores) == self._build.index.build_id:
                 return False
             self._adopt(self._load())
             return True

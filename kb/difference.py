@@ -42,6 +42,7 @@ class DifferenceQuestion:
 
     names: tuple[str, str]
     aspect: str | None = None  # the one aspect the question names ("whose key signs it"), if any
+    ids: tuple[str, str] = ("", "")  # the catalogue services the names stand for
 
 
 def _clean_name(name: str) -> str:
@@ -67,7 +68,7 @@ def parse_difference(question: str, catalogue: Catalogue) -> DifferenceQuestion 
         if None in ids or ids[0] == ids[1]:
             continue
         aspect = match.group("aspect")
-        return DifferenceQuestion((a, b), " ".join(aspect.split()) if aspect else None)
+        return DifferenceQuestion((a, b), " ".join(aspect.split()) if aspect else None, (ids[0], ids[1]))
     return None
 
 
@@ -156,16 +157,10 @@ class NoteTableRow:
     header: str
 
 
-def sets_side_by_side(header: str, names: tuple[str, str], catalogue: Catalogue) -> bool:
-    """Whether a table header row has the two named services as columns ("Security Group<tab>NACL")."""
-    wanted = []
-    for name in names:
-        found = catalogue.find_in_heading(name)
-        wanted.append(catalogue.id_for(name) or (found[0] if found else None))
-    if None in wanted:
-        return False
+def sets_side_by_side(header: str, services: tuple[str, str], catalogue: Catalogue) -> bool:
+    """Whether a table header row has the two services (catalogue ids) as columns ("Security Group<tab>NACL")."""
     columns = [set(catalogue.find_in_heading(cell)) for cell in header.split("\t") if cell.strip()]
-    return all(any(service in column for column in columns) for service in wanted)
+    return all(any(service in column for column in columns) for service in services)
 
 
 def note_table_answer(question: str, rows: list[NoteTableRow], passages: list[Hit], comparison: ComparisonTable) -> Answer:
@@ -205,7 +200,7 @@ def try_difference(
     except KBError:
         return None
     # The notes' own table of the two says, row by row, how they differ better than cells gathered from anywhere.
-    rows = [] if parsed.aspect else note_rows(lambda header: sets_side_by_side(header, parsed.names, catalogue))
+    rows = [] if parsed.aspect else note_rows(lambda header: sets_side_by_side(header, parsed.ids, catalogue))
     if rows:
         return note_table_answer(question, rows, passages, table)
     return difference_answer(question, table, passages)

@@ -227,7 +227,8 @@ def _counts(text: str) -> list[Figure]:
 
 
 def _count_at(text: str, match: re.Match[str], value: float) -> list[Figure]:
-    """The count a number in digits states, if it is one: what it counts, its role and what it is counted per."""
+    """The count a number (in digits or in words) states, if it is one: what it counts, its role and what it is
+    counted per."""
     words, per, end = _noun_after(text, match.end())
     start = match.start()
     if words and words[0] in _OTHER_UNITS:

@@ -161,17 +161,14 @@ class MilvusPlace:
                 client.drop_alias(alias)
             client.drop_collection(collection)
 
-    def alias(self, name: str) -> str:
-        """The stable name of store `name` (`<prefix>_chunks`): an alias of the serving build's collection."""
-        return self.named(name)
-
     def named(self, name: str) -> str:
-        """A name of this prefix that no build owns (`<prefix>_<name>`): an alias, or a collection of every build."""
+        """A name of this prefix that no build owns (`<prefix>_<name>`): a store's alias (`<prefix>_chunks`, naming
+        the serving build's collection), or a collection of every build (`<prefix>_files`)."""
         return re.sub(r"\W", "_", f"{self.prefix}_{name}")
 
     def aliased(self, client: "MilvusClient", name: str) -> str | None:
         """The collection the alias of store `name` names; None while there is no alias."""
-        alias = self.alias(name)
+        alias = self.named(name)
         # Looked up in the list first: describe_alias of an unknown alias logs an ERROR with a traceback, then raises.
         if alias not in client.list_aliases().get("aliases", []):
             return None
@@ -184,7 +181,7 @@ class MilvusPlace:
         client = self.client(build_directory)
         aliases = set(client.list_aliases().get("aliases", []))
         for name in STORES:
-            collection, alias = self.collection(build_directory, name), self.alias(name)
+            collection, alias = self.collection(build_directory, name), self.named(name)
             if not client.has_collection(collection):
                 continue
             if alias in aliases:
@@ -214,7 +211,7 @@ class MilvusPlace:
             logger.warning(
                 "The Milvus alias %s names %s, a collection of no build in %s: another index folder uses the prefix "
                 "%r on this Milvus. Give each index folder its own KB_MILVUS_PREFIX.",
-                self.alias(name), collection, builds, self.prefix,
+                self.named(name), collection, builds, self.prefix,
             )
 
     def drop_orphans(self, build_directory: Path) -> None:

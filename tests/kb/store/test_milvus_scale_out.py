@@ -46,10 +46,10 @@ def through_aliases(settings: Settings, knowledge_base: KnowledgeBase, query: st
     client = place.client(index.directory)
     vector = knowledge_base.encode_query(query)
     for name, store in (("chunks", index.chunk_vectors), ("lines", index.line_vectors)):
-        aliased = MilvusVectorStore(client, place.alias(name), store.dimension, len(store))
+        aliased = MilvusVectorStore(client, place.named(name), store.dimension, len(store))
         for found, expected in zip(aliased.search(vector, 5), store.search(vector, 5)):
             np.testing.assert_array_equal(found, expected)
-    lexical = MilvusLexicalStore(client, place.alias("bm25"), len(index.chunks))
+    lexical = MilvusLexicalStore(client, place.named("bm25"), len(index.chunks))
     np.testing.assert_array_equal(lexical.scores(query), index.lexical.scores(query))
 
 
