@@ -138,10 +138,13 @@ def _note_rows(build: LoadedBuild, side_by_side: Callable[[str], bool]) -> list[
     by_line = sentence_subjects(build)
     found = []
     for (file_name, line), (header_line, header) in rows:
-        if (file_name, header_line) == table and (file_name, line) in by_line:
-            chunk = build.chunk(by_line[(file_name, line)][0].chunk)
-            text = chunk.text.split("\n")[line - chunk.start_line]
-            found.append(NoteTableRow(chunk.id, file_name, line, text, header_line, header))
+        if (file_name, header_line) != table or (file_name, line) not in by_line:
+            continue
+        chunk = build.chunk(by_line[(file_name, line)][0].chunk)
+        if chunk.start_char is not None:
+            continue  # a row too long to embed whole is cut into slices: there is no whole row to quote
+        text = chunk.text.split("\n")[line - chunk.start_line]
+        found.append(NoteTableRow(chunk.id, file_name, line, text, header_line, header))
     return found
 
 
