@@ -306,7 +306,12 @@ def free_aspect(text: str) -> Aspect:
     counts = tuple(counted) if "count" in figures else ()
     # A line holds all the user's words somewhere; a figure is the aspect's when one of them stands beside it.
     figure_words = "|".join(stems) if figures else ""
-    return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures, counts=counts, figure_words=figure_words)
+    # Words offered as alternatives ("read/write caching", "sync or async") are a closed set: a note that says "only
+    # read" disagrees with one that says "write".
+    alternatives = next((slot for slot in _word_slots(text) if len(slot) >= 2), [])
+    vocabulary = "|".join(rf"\b{re.escape(w)}\b" for w in alternatives)
+    return Aspect(name=name, query=name, strong=strong, weak=weak, figures=figures, counts=counts, figure_words=figure_words,
+                  vocabulary=vocabulary)
 
 
 def _word_slots(text: str) -> list[list[str]]:
@@ -339,7 +344,8 @@ def _slot_pattern(slot: list[str], named_words: list[str]) -> str:
 
 # Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
 _FIGURE_CUES = {
-    "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window|interval|granularity"),
+    "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window"),
+    "period": re.compile(r"often|frequency|frequently|granularity|increments?|interval|cadence"),
     "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
     "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
     "count": re.compile(r"many|count|number|replicas|quota|quotas"),

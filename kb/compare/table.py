@@ -14,6 +14,7 @@ import numpy as np
 from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.compare.aspects import ASPECTS, Aspect, counted_words_re, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
+from kb.evidence.claims import default_against_opt_in, single_against_many
 from kb.evidence.conflicts import Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
@@ -216,24 +217,25 @@ def _cell(
     if not chosen:
         return Cell(service=display, aspect=aspect_name, value=NOT_IN_NOTES, status="not_in_notes", citations=[])
     conflict = None
+    evidence: dict[str, list[str]] = defaultdict(list)
+    holders: dict[tuple[str, str], Candidate] = {}
+
+    def hold(c: Candidate) -> None:
+        evidence[c.segment.file].append(c.segment.text)
+        holders.setdefault((c.segment.file, c.segment.text), c)
+
+    counting = "count" in aspect.figures
+    parts: set[frozenset[str]] = set()
+    for c in sorted(candidates, key=lambda c: -c.score):
+        # A figure of the aspect's kind in a sentence with the aspect's telling words is evidence of it even when the
+        # line as a whole is far from the aspect's query ("Failover in Aurora is instantaneous"); and a count of the
+        # service's parts is its own.
+        stated = c.passes or (c.figure and c.keyword >= 1.0)
+        part = counted_part(c.segment) if counting and stated and c.attribution.direct else frozenset()
+        if stated and (c.attribution.strong or part):
+            hold(c)
+            parts.add(part)
     if aspect.figures or aspect.vocabulary:
-        evidence: dict[str, list[str]] = defaultdict(list)
-        holders: dict[tuple[str, str], Candidate] = {}
-
-        def hold(c: Candidate) -> None:
-            evidence[c.segment.file].append(c.segment.text)
-            holders.setdefault((c.segment.file, c.segment.text), c)
-
-        counting = "count" in aspect.figures
-        parts: set[frozenset[str]] = set()
-        for c in sorted(candidates, key=lambda c: -c.score):
-            # A count of what the aspect counts, in a sentence with all the aspect's words, is evidence of it even
-            # when the line as a whole is far from the aspect's query; and a count of the service's parts is its own.
-            stated = c.passes or (counting and c.figure and c.keyword >= 1.0)
-            part = counted_part(c.segment) if counting and stated and c.attribution.direct else frozenset()
-            if stated and (c.attribution.strong or part):
-                hold(c)
-                parts.add(part)
         # The same sentence in another file with another figure is how notes disagree most often (a course's update
         # copied into one file and not the other): a restatement of a stated figure is evidence of it too.
         for c in _restatements(candidates, list(holders.values()), aspect, similarity):
@@ -243,9 +245,11 @@ def _cell(
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
         words = counted_words_re(stems) if stems else aspect.figure_words_re
         conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, words, counted)
-        if conflict:
-            # Both sides of the disagreement lead the citations, the rest follow.
-            chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
+    if conflict is None and aspect.strong:
+        conflict = single_against_many(dict(evidence)) or default_against_opt_in(dict(evidence), aspect.strong_re)
+    if conflict:
+        # Both sides of the disagreement lead the citations, the rest follow.
+        chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
     if conflict is None and membership is not None:
         conflict = membership[0]
         chosen = lead_with([Candidate(segment, Attribution(1.0, True), 1.0, 1.0) for segment in membership[1:]], chosen)

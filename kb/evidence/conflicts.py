@@ -6,11 +6,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.evidence.figures import Figure, extract_figures, figures_near
+from kb.evidence.figures import INSTANT_HOURS, Figure, extract_figures, figures_near
 
 
 def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
+
+
+def _agree(a: Figure, b: Figure) -> bool:
+    """The same figure, however written; "instantaneous" is any duration under a second."""
+    if a.dimension == "duration" and min(a.value, b.value) == 0:
+        return max(a.value, b.value) <= INSTANT_HOURS
+    return _same(a.value, b.value)
 
 
 def _describe(figure: Figure) -> str:
@@ -49,8 +56,12 @@ def detect_conflict(
     """
     files = sorted(evidence)
 
+    # A period ("every 5 mins", "billed per second") says what it measures by its own words: it needs no cue beside it.
+    cued = [d for d in dimensions if d != "period"]
+
     def read(text: str) -> list[Figure]:
-        return figures_near(text, dimensions, keywords) if keywords is not None else extract_figures(text, dimensions)
+        own = extract_figures(text, ["period"]) if "period" in dimensions else []
+        return (figures_near(text, cued, keywords) if keywords is not None else extract_figures(text, cued)) + own
 
     figures = {f: [(fig, text) for text in evidence[f] for fig in read(text)] for f in files}
     for i, a in enumerate(files):
@@ -68,9 +79,13 @@ def detect_conflict(
                 if b == a:
                     continue
                 for text_b in evidence[b]:
-                    extra = sorted(_terms(text_b, vocabulary) - terms)
+                    if _NEGATION.search(text_b):
+                        continue  # "we cant add explicitly deny" lists no deny
+                    extra = _terms(text_b, vocabulary)
+                    for term in terms:
+                        extra.pop(term, None)
                     if extra:
-                        reason = f"{a} says {phrase}; {b} also lists {', '.join(_pretty(t) for t in extra)}"
+                        reason = f"{a} says {phrase}; {b} also lists {', '.join(extra[t] for t in sorted(extra))}"
                         return Conflict(a, text_a, b, text_b, reason)
     return None
 
@@ -128,11 +143,11 @@ def _figure_conflict(
         for role in ("default", "max", "min"):
             ra = [x for x in xa if x[0].role == role]
             rb = [x for x in xb if x[0].role == role]
-            if ra and rb and not any(_same(p[0].value, q[0].value) for p in ra for q in rb):
+            if ra and rb and not any(_agree(p[0], q[0]) for p in ra for q in rb):
                 return found(ra[0], rb[0])
         va = [x for x in xa if x[0].role == "value"]
         vb = [x for x in xb if x[0].role == "value"]
-        if va and vb and not any(_same(p[0].value, q[0].value) for p in va for q in vb):
+        if va and vb and not any(_agree(p[0], q[0]) for p in va for q in vb):
             # Two plain figures disagree only when neither file gives typed figures that could reconcile them
             # (a layer number has no default or maximum: two different layers always disagree).
             typed = [x for x in xa + xb if x[0].role != "value"]
@@ -163,22 +178,23 @@ def _ranges(figures: list[tuple[Figure, str]]) -> list[tuple[tuple[Figure, str],
     return pairs
 
 
-def _terms(text: str, vocabulary: str) -> set[str]:
-    return {re.sub(r"[\s-]", "", m.group(0).lower()).rstrip("s") for m in re.finditer(vocabulary, text, re.IGNORECASE)}
+_NEGATION = re.compile(r"\b(?:not|no|cannot|can['’]?t|never|without|doesn['’]?t|don['’]?t)\b", re.IGNORECASE)
 
 
-def _pretty(term: str) -> str:
-    return {"websocket": "WebSocket", "grpc": "gRPC"}.get(term, term.upper())
+def _terms(text: str, vocabulary: str) -> dict[str, str]:
+    """The vocabulary's terms a text holds, each as one key however written ("Web Sockets" is websocket), and as written."""
+    return {re.sub(r"[\s-]", "", m.group(0).lower()).rstrip("s"): m.group(0) for m in re.finditer(vocabulary, text, re.IGNORECASE)}
 
 
 def _exclusive_terms(texts: list[str], vocabulary: str) -> tuple[set[str], str, str] | None:
     """The terms a text restricts to with "only" ("(HTTP/HTTPS only)", "only TCP"), and the phrase that says so."""
     term = rf"(?:{vocabulary})"
     listing = rf"{term}(?:\s*(?:/|,|and|or|&)\s*{term})*"
-    pattern = re.compile(rf"(?:\bonly\s+(?:supports?\s+)?({listing}))|(?:({listing})\s+only\b)", re.IGNORECASE)
+    # "only TCP", "(HTTP/HTTPS only)"; not "write only if" (an adverb of the verb)
+    pattern = re.compile(rf"(?:\bonly\s+(?:supports?\s+)?({listing}))|(?:({listing})\s+only\b(?!\s+[a-z]))", re.IGNORECASE)
     for text in texts:
         match = pattern.search(text)
         if match:
             listed = match.group(1) or match.group(2)
-            return _terms(listed, vocabulary), match.group(0), text
+            return set(_terms(listed, vocabulary)), match.group(0), text
     return None

@@ -1,4 +1,5 @@
-"""Figures with units stated in the notes (retention, sizes, layers, percentages, counts), with the role each plays."""
+"""Figures with units stated in the notes (retention, sizes, layers, percentages, counts, periods), with the role
+each plays."""
 
 from __future__ import annotations
 
@@ -100,6 +101,11 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
         if dimension == "count":
             figures.extend(_counts(text))
             continue
+        if dimension == "period":
+            figures.extend(_periods(text))
+            continue
+        if dimension == "duration":
+            figures.extend(_instants(text))
         pattern = _figure_pattern(dimension)
         for match in pattern.finditer(text):
             written = match.group(0).strip()
@@ -131,6 +137,53 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
                 role = "max"
             figures.append(Figure(dimension, role, low, written))
     return _pair_ranges(text, figures)
+
+
+_TIME_UNIT = r"(?:ms|milli ?seconds?|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
+# How often something happens or in what steps it is counted: "every 5 mins", "in increment of 100ms",
+# "1ms billing granularity", "billed by the second", "pay per second", "in real time" (a period of zero).
+_PERIODS = [
+    re.compile(rf"\bevery\s*{_NUMBER}\s?({_TIME_UNIT})\b", re.IGNORECASE),
+    re.compile(rf"\bincrements? of\s*{_NUMBER}\s?({_TIME_UNIT})\b", re.IGNORECASE),
+    re.compile(rf"(?<![\w.]){_NUMBER}\s?-?\s?({_TIME_UNIT})\s+(?:billing\s+)?(?:increments?|granularity)\b", re.IGNORECASE),
+]
+_PER_UNIT = [
+    re.compile(rf"\b(?:billed|charged|metered|pay|paid|priced)\s+(?:per|by the|each|every)\s+({_TIME_UNIT})\b", re.IGNORECASE),
+    re.compile(rf"\bper[- ]({_TIME_UNIT})\s+(?:billing|pricing)\b", re.IGNORECASE),
+]
+_REAL_TIME = re.compile(r"(?<!near )(?<!near-)\breal[- ]time\b", re.IGNORECASE)
+
+
+def _time_unit(unit: str) -> float | None:
+    unit = unit.lower().replace(" ", "")
+    return _UNITS["duration"].get(unit) or _UNITS["duration"].get(unit.rstrip("s") if len(unit) > 3 else unit)
+
+
+def _periods(text: str) -> list[Figure]:
+    """How often a text says something happens, or the step it is counted in, in hours."""
+    out = []
+    for pattern in _PERIODS:
+        for match in pattern.finditer(text):
+            scale = _time_unit(match.group(2))
+            if scale is not None:
+                out.append(Figure("period", "value", float(match.group(1).replace(",", "")) * scale, match.group(0)))
+    for pattern in _PER_UNIT:
+        for match in pattern.finditer(text):
+            scale = _time_unit(match.group(1))
+            if scale is not None:
+                out.append(Figure("period", "value", scale, match.group(0)))
+    out += [Figure("period", "value", 0.0, match.group(0)) for match in _REAL_TIME.finditer(text)]
+    return out
+
+
+_INSTANT = re.compile(r"(?<!not )\binstantaneous(?:ly)?\b", re.IGNORECASE)
+# Under a second is as good as instantaneous: "instantaneous" and "~200 ms" say the same.
+INSTANT_HOURS = 1 / 3600
+
+
+def _instants(text: str) -> list[Figure]:
+    """"Failover is instantaneous": a duration of zero."""
+    return [Figure("duration", "value", 0.0, match.group(0)) for match in _INSTANT.finditer(text)]
 
 
 def _pair_ranges(text: str, figures: list[Figure]) -> list[Figure]:
@@ -241,6 +294,11 @@ def _count_at(text: str, match: re.Match[str], value: float) -> list[Figure]:
         start = max(0, match.start() - 24) + cue.start()
         words = _noun_before(text, start)
     return [Figure("count", _role_before(text, match.start()), value, text[start:end].strip(), _counted(words), per)]
+
+
+def counted_after(text: str, end: int) -> str:
+    """The stems of what the words after a position name ("only one| EC2 instance at a time" -> "ec2 instance")."""
+    return _counted(_noun_after(text, end)[0])
 
 
 def _counted(words: list[str]) -> str:

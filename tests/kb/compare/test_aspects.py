@@ -32,5 +32,7 @@ def test_a_use_case_is_read_where_the_notes_say_what_a_thing_is_used_for():
     assert use_case.keyword_score("A data key is used to encrypt the object") < 1.0
 
 
-def test_a_granularity_compares_durations():
-    assert resolve_aspect("billing granularity").figures == ("duration",)
+def test_a_granularity_or_frequency_compares_periods_and_a_time_compares_durations():
+    assert resolve_aspect("billing granularity").figures == ("period",)
+    assert resolve_aspect("how often are backups taken").figures == ("period",)
+    assert resolve_aspect("failover time").figures == ("duration",)

@@ -151,6 +151,21 @@ def test_a_sentence_restated_in_another_file_with_another_figure_is_a_conflict(r
 
 
 @pytest.mark.slow
+def test_disagreements_stated_without_a_figure_are_conflicts(real_kb):
+    """aws-developer-course.txt:466 says EBS attaches to one instance at a time, aws-saa-notes.txt:550 that Multi-Attach
+    attaches it to several; aws-developer-course.txt:166 bills EC2 by the second, aws-architect-notes.md:1139 per hour."""
+    shared = next(c for c in real_kb.compare(["EBS", "EFS"], ["shared across instances"]).cells if c.service == "EBS")
+    assert shared.status == "conflict" and len({c.file for c in shared.citations[:2]}) == 2
+    assert "multiple" in (shared.conflict_reason or "")
+    billing = next(c for c in real_kb.compare(["EC2", "AWS Lambda"], ["billing granularity"]).cells if c.service == "EC2")
+    assert billing.status == "conflict"
+    assert "per hour" in (billing.conflict_reason or "") and "by the second" in (billing.conflict_reason or "")
+    for cell in (shared, billing):
+        for citation in cell.citations:
+            assert citation.quote in _cited_text(citation)
+
+
+@pytest.mark.slow
 def test_an_aspect_the_notes_never_discuss_is_not_in_notes(real_kb):
     # grep -i "carbon" data/notes/* finds nothing
     table = real_kb.compare(MESSAGING, ["carbon footprint"])

@@ -93,3 +93,36 @@ def test_a_bare_limit_after_a_noun_counts_what_the_cell_counts():
     assert aspect.counts == ("read", "replica")
     conflict = detect_conflict(evidence, aspect.figures, keywords=aspect.figure_words_re, counted=(frozenset(aspect.counts),))
     assert conflict is not None and "max 15" in conflict.reason and "5 read replicas" in conflict.reason
+
+
+def test_different_periods_conflict_and_a_period_needs_no_cue_beside_it():
+    granularity = resolve_aspect("billing granularity")
+    assert "period" in granularity.figures
+    conflict = detect_conflict(
+        {"course.txt": ["Pay per duration: (in increment of 100ms)"], "architect.md": ["1ms Billing Granularity Adds Cost Savings"]},
+        granularity.figures, keywords=granularity.figure_words_re,
+    )
+    assert conflict is not None and "100ms" in conflict.reason and "1ms" in conflict.reason
+    often = resolve_aspect("how often transaction logs are backed up")
+    conflict = detect_conflict({"a.txt": ["Capture transaction logs in real time"], "b.txt": ["backed-up by RDS every 5mins."]}, often.figures)
+    assert conflict is not None and "real time" in conflict.reason
+    same = {"a.txt": ["EC2 instance metrics every 5 minutes"], "b.md": ["basic monitoring: every 5 mins"]}
+    assert detect_conflict(same, often.figures) is None
+
+
+def test_instantaneous_conflicts_with_seconds_but_not_with_milliseconds():
+    failover = {"course.txt": ["Failover in Aurora is instantaneous."], "saa.txt": ["failover typically completes within 30 seconds"]}
+    assert detect_conflict(failover, ["duration"]) is not None
+    assert detect_conflict({"a.txt": ["retrieval is instantaneous"], "b.txt": ["retrieval in 200 ms"]}, ["duration"]) is None
+
+
+def test_alternatives_in_the_aspects_words_are_a_closed_set_for_only():
+    aspect = resolve_aspect("read/write caching behaviour")
+    evidence = {"architect.md": ["DAX only supports read caching"], "dev.md": ["dax, cache for dynamodb, write through"]}
+    conflict = detect_conflict(evidence, aspect.figures, aspect.vocabulary)
+    assert conflict is not None and conflict.file_a == "architect.md" and "write" in conflict.reason
+    # "write only if" is an adverb, and a denied term lists nothing
+    assert detect_conflict({"a.md": ["Conditional write - write only if"], "b.md": ["read capacity"]}, [], aspect.vocabulary) is None
+    rules = resolve_aspect("allow/deny rules")
+    denied = {"saa.txt": ["It can have only ALLOW rules."], "architect.md": ["we cant add explicitly deny rules"]}
+    assert detect_conflict(denied, [], rules.vocabulary) is None

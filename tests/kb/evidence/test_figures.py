@@ -70,3 +70,20 @@ def test_a_count_written_in_words_counts_what_it_names():
     assert extract_figures("one of the replicas answers within two hours", ["count"]) == []
     # a bare written number after a limit's cue counts, as a bare digit does
     assert [(f.role, f.value) for f in extract_figures("at most seven per AZ, typically up to seven.", ["count"])][-1] == ("max", 7.0)
+
+
+def test_a_period_says_how_often_or_in_what_steps():
+    def periods(text: str) -> list[tuple[float, str]]:
+        return [(round(f.value * 3600, 3), f.text) for f in extract_figures(text, ["period"])]
+
+    assert periods("Pay per duration: (in increment of 100ms)") == [(0.1, "increment of 100ms")]
+    assert periods("New for AWS Lambda – 1ms Billing Granularity") == [(0.001, "1ms Billing Granularity")]
+    assert periods("You are billed by the second, with a minimum of 60 seconds.") == [(1.0, "billed by the second")]
+    assert periods("Transaction logs are backed-up by RDS every 5mins.") == [(300.0, "every 5mins")]
+    assert periods("Capture transaction logs in real time") == [(0.0, "real time")]
+    assert periods("Files are updated in near real-time") == []  # near real time is no period of zero
+
+
+def test_instantaneous_is_a_duration_of_zero_unless_denied():
+    assert [(f.value, f.text) for f in extract_figures("Failover in Aurora is instantaneous.", ["duration"])] == [(0.0, "instantaneous")]
+    assert extract_figures("LBs can scale but not instantaneously", ["duration"]) == []

@@ -1,0 +1,112 @@
+"""Conflicts between files that state no figure: "only one instance" against "multiple instances", "on by default"
+against "must be turned on". Notes copied from courses of different years disagree this way when AWS added a feature
+(EBS Multi-Attach) or changed a default (S3 encryption)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kb.evidence.conflicts import Conflict
+from kb.evidence.figures import counted_after, extract_figures
+
+_NOUN = r"[A-Za-z][\w-]*"
+# "only one instance", "one instance at a time", "can't be shared across multiple instances"
+_SINGLE = [
+    re.compile(r"\bonly (?:one|1|a single)\b", re.IGNORECASE),
+    re.compile(r"\b(?:one|a single)\b(?=(?: [\w-]+){1,3} at a time\b)", re.IGNORECASE),
+    re.compile(r"\bcan(?:'|’)?n?o?t be shared (?:across|between|by|with)(?: multiple| many)?\b", re.IGNORECASE),
+]
+_MANY = re.compile(r"\b(?:multiple|many|several)\b", re.IGNORECASE)
+# "enabled by default", "survive reboots by default"; a figure beside it is a default value, no default state
+_DEFAULT_ON = re.compile(r"\bby default\b|\b(?:enabled|on|applied) automatically\b|\bautomatically (?:enabled|applied|on)\b", re.IGNORECASE)
+_OPT_IN = re.compile(
+    r"\b(?:must|needs? to|has to|have to)\s+(?:be\s+)?(?:turn(?:ed)? on|enabl\w*|request\w*|activat\w*|set\b)"
+    r"|\bturning on\b|\b(?:disabled|off|not (?:enabled|on))\s+by default\b|\bopt[- ]in\b|\bnot (?:enabled|on) (?:by default|automatically)\b",
+    re.IGNORECASE,
+)
+
+
+def _key(stem: str) -> str:
+    """One key for a noun's crude stems ("instance", "instanc" from "instances")."""
+    return stem[:-1] if stem.endswith("e") else stem
+
+
+def _things(text: str, cues: list[re.Pattern[str]]) -> Iterator[tuple[str, str]]:
+    """The nouns a cue stands before ("only one EBS instance" -> instance), with the words that say so."""
+    for cue in cues:
+        for match in cue.finditer(text):
+            counted = counted_after(text, match.end())
+            if counted:
+                yield _key(counted.split()[-1]), text[match.start() : match.end() + len(counted) + 24].split(".")[0].strip()
+
+
+def _first(pairs: Iterator[tuple[str, str]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, words in pairs:
+        found.setdefault(key, words)
+    return found
+
+
+def _single(text: str) -> dict[str, str]:
+    return _first(_things(text, _SINGLE))
+
+
+def _many(text: str) -> dict[str, str]:
+    many = _first(_things(text, [_MANY]))
+    for figure in extract_figures(text, ["count"]):
+        if figure.value > 1 and figure.of:
+            many.setdefault(_key(figure.of.split()[-1]), figure.text)
+    return many
+
+
+def single_against_many(evidence: dict[str, list[str]]) -> Conflict | None:
+    """One file says a thing goes with only one of something, another that it goes with several of them."""
+    files = sorted(evidence)
+    for a in files:
+        for text_a in evidence[a]:
+            single = _single(text_a)
+            for b in (f for f in files if f != a):
+                for text_b in evidence[b]:
+                    if _single(text_b):
+                        continue  # a line that limits to one names the many it rules out
+                    many = _many(text_b)
+                    shared = sorted(set(single) & set(many))
+                    if shared:
+                        thing = shared[0]
+                        return Conflict(a, text_a, b, text_b, f"{a} says “{single[thing]}”; {b} says “{many[thing]}”")
+    return None
+
+
+def _clause(text: str, match: re.Match[str]) -> str:
+    """The clause of a text that holds a match ("Cache survive reboots by default")."""
+    start = max(text.rfind(mark, 0, match.start()) for mark in ".;(•")
+    ends = [e for e in (text.find(mark, match.end()) for mark in ".;(•") if e >= 0]
+    return " ".join(text[start + 1 : min(ends, default=len(text))].replace("**", "").split())
+
+
+def _states_default(text: str) -> str:
+    """The clause saying something is on without asking ("Cache survive reboots by default"), "" when none does."""
+    if _OPT_IN.search(text):
+        return ""
+    for match in _DEFAULT_ON.finditer(text):
+        if not re.search(r"\d", text[max(0, match.start() - 24) : match.end() + 16]):
+            return _clause(text, match)
+    return ""
+
+
+def default_against_opt_in(evidence: dict[str, list[str]], about: re.Pattern[str]) -> Conflict | None:
+    """One file says a feature is on by default, another that it must be turned on; both lines in the aspect's words."""
+    files = sorted(evidence)
+    for a in files:
+        for text_a in evidence[a]:
+            said = _states_default(text_a) if about.search(text_a) else ""
+            if not said:
+                continue
+            for b in (f for f in files if f != a):
+                for text_b in evidence[b]:
+                    opt_in = _OPT_IN.search(text_b)
+                    if opt_in and about.search(text_b):
+                        return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
+    return None
+
