@@ -214,6 +214,8 @@ def _cell(
     similarity: Callable[[Segment, Segment], float] = lambda a, b: 0.0,
 ) -> Cell:
     chosen = choose(candidates)
+    if chosen and _ASKS_A_FIGURE.search(aspect.name) and aspect.figures and not any(_states_a_figure(c, aspect) for c in chosen):
+        chosen = []  # "max storage size": lines about storage that state no size do not say it
     if not chosen:
         return Cell(service=display, aspect=aspect_name, value=NOT_IN_NOTES, status="not_in_notes", citations=[])
     conflict = None
@@ -258,6 +260,17 @@ def _cell(
     if conflict:
         return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="conflict", citations=citations, conflict_reason=conflict.reason)
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
+
+
+_ASKS_A_FIGURE = re.compile(r"\b(?:max|maximum|min|minimum|limits?|size|how (?:many|long)|number|time|ttl|lifetime)\b", re.IGNORECASE)
+_BOUNDLESS = re.compile(r"\bunlimited\b|\bno (?:limit|cap|maximum)\b", re.IGNORECASE)
+
+
+def _states_a_figure(c: Candidate, aspect: Aspect) -> bool:
+    """Whether a line can state the figure an aspect asks for: one of its kind, a table cell under a row that names
+    the aspect ("Max IOPS" / "16,000"), a number where a count is asked, or no limit at all."""
+    text = c.segment.text
+    return c.figure or c.segment.kind == "table" or bool(_BOUNDLESS.search(text)) or ("count" in aspect.figures and bool(re.search(r"\d", text)))
 
 
 # Two lines this close say the same thing (the same course sentence copied into two files).

@@ -166,6 +166,15 @@ def test_disagreements_stated_without_a_figure_are_conflicts(real_kb):
 
 
 @pytest.mark.slow
+def test_an_aspect_asking_for_a_figure_takes_only_lines_that_can_state_one(real_kb):
+    """The notes give Aurora's maximum storage (64 TB in two files, 128TB in aws-saa-notes.txt:1009) and no maximum
+    for RDS: lines about RDS storage that state no size ("Auto scaling capability for storage") do not fill it."""
+    cells = {c.service: c for c in real_kb.compare(["Aurora", "RDS"], ["max storage size"]).cells}
+    assert cells["Aurora"].status == "conflict" and "128" in (cells["Aurora"].conflict_reason or "")
+    assert cells["RDS"].status == "not_in_notes" and not cells["RDS"].citations
+
+
+@pytest.mark.slow
 def test_an_aspect_the_notes_never_discuss_is_not_in_notes(real_kb):
     # grep -i "carbon" data/notes/* finds nothing
     table = real_kb.compare(MESSAGING, ["carbon footprint"])
