@@ -345,7 +345,7 @@ def _slot_pattern(slot: list[str], named_words: list[str]) -> str:
 # Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
 _FIGURE_CUES = {
     "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window"),
-    "period": re.compile(r"often|frequency|frequently|granularity|increments?|interval|cadence"),
+    "period": re.compile(r"often|frequency|frequently|granularity|increments?|interval|cadence|billed|billing|charged"),
     "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
     "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
     "count": re.compile(r"many|count|number|replicas|quota|quotas"),

@@ -15,7 +15,7 @@ from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.compare.aspects import ASPECTS, Aspect, counted_words_re, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
 from kb.evidence.claims import default_against_opt_in, single_against_many
-from kb.evidence.conflicts import Conflict, detect_conflict
+from kb.evidence.conflicts import OPPOSITES, Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
 from kb.evidence.figures import Figure, count_stem, extract_figures, figures_near
@@ -237,7 +237,7 @@ def _cell(
         if stated and (c.attribution.strong or part):
             hold(c)
             parts.add(part)
-    if aspect.figures or aspect.vocabulary:
+    if aspect.figures:
         # The same sentence in another file with another figure is how notes disagree most often (a course's update
         # copied into one file and not the other): a restatement of a stated figure is evidence of it too.
         for c in _restatements(candidates, list(holders.values()), aspect, similarity):
@@ -246,9 +246,10 @@ def _cell(
         counted = _merge_things([frozenset(aspect.counts), *sorted(parts, key=sorted)])
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
         words = counted_words_re(stems) if stems else aspect.figure_words_re
-        conflict = detect_conflict(dict(evidence), aspect.figures, aspect.vocabulary, words, counted)
-    if conflict is None and aspect.strong:
-        conflict = single_against_many(dict(evidence)) or default_against_opt_in(dict(evidence), aspect.strong_re)
+        conflict = detect_conflict(dict(evidence), aspect.figures, "", words, counted)
+    for vocabulary in (aspect.vocabulary,) if aspect.vocabulary else OPPOSITES:
+        conflict = conflict or detect_conflict(dict(evidence), (), vocabulary)
+    conflict = conflict or single_against_many(dict(evidence)) or default_against_opt_in(dict(evidence))
     if conflict:
         # Both sides of the disagreement lead the citations, the rest follow.
         chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)

@@ -95,18 +95,18 @@ def _states_default(text: str) -> str:
     return ""
 
 
-def default_against_opt_in(evidence: dict[str, list[str]], about: re.Pattern[str]) -> Conflict | None:
-    """One file says a feature is on by default, another that it must be turned on; both lines in the aspect's words."""
+def default_against_opt_in(evidence: dict[str, list[str]]) -> Conflict | None:
+    """One file says a feature is on by default, another that it must be turned on (both lines evidence of one cell)."""
     files = sorted(evidence)
     for a in files:
         for text_a in evidence[a]:
-            said = _states_default(text_a) if about.search(text_a) else ""
+            said = _states_default(text_a)
             if not said:
                 continue
             for b in (f for f in files if f != a):
                 for text_b in evidence[b]:
                     opt_in = _OPT_IN.search(text_b)
-                    if opt_in and about.search(text_b):
+                    if opt_in:
                         return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
     return None
 

@@ -13,6 +13,15 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
 
 
+# Pairs of terms that rule each other out: a note saying "only read caching" disagrees with one saying "write
+# through", whatever the aspect is called.
+OPPOSITES = tuple(
+    rf"\b(?:{a})\b|\b(?:{b})\b"
+    for a, b in [("read", "write"), ("push", "pull"), ("stateful", "stateless"), ("inbound", "outbound"),
+                 ("sync|synchronous", "async|asynchronous"), ("public", "private")]
+)
+
+
 def _agree(a: Figure, b: Figure) -> bool:
     """The same figure, however written; "instantaneous" is any duration under a second."""
     if a.dimension == "duration" and min(a.value, b.value) == 0:

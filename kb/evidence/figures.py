@@ -148,7 +148,7 @@ _PERIODS = [
     re.compile(rf"(?<![\w.]){_NUMBER}\s?-?\s?({_TIME_UNIT})\s+(?:billing\s+)?(?:increments?|granularity)\b", re.IGNORECASE),
 ]
 _PER_UNIT = [
-    re.compile(rf"\b(?:billed|charged|metered|pay|paid|priced)\s+(?:per|by the|each|every)\s+({_TIME_UNIT})\b", re.IGNORECASE),
+    re.compile(rf"\b(?:billed|charged|metered|pay|paid|priced)\s+(?:per|by(?: the)?|each|every)\s+({_TIME_UNIT})\b", re.IGNORECASE),
     re.compile(rf"\bper[- ]({_TIME_UNIT})\s+(?:billing|pricing)\b", re.IGNORECASE),
 ]
 _REAL_TIME = re.compile(r"(?<!near )(?<!near-)\breal[- ]time\b", re.IGNORECASE)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from kb.evidence.claims import default_against_opt_in, single_against_many
 
 
@@ -26,13 +24,11 @@ def test_one_of_one_thing_and_several_of_another_agree():
 
 
 def test_on_by_default_against_must_be_turned_on_conflicts():
-    about = re.compile(r"persist", re.IGNORECASE)
     conflict = default_against_opt_in(
         {"course.txt": ["Cache survive reboots by default (it's called persistence)"],
          "saa.txt": ["Turning on AOF ensures local data persistence"]},
-        about,
     )
     assert conflict is not None and "by default" in conflict.reason and "Turning on" in conflict.reason
-    # a default value is no default state, and lines off the aspect say nothing of it
-    assert default_against_opt_in({"a.md": ["persistence: 1 day by default"], "b.md": ["must enable persistence"]}, about) is None
-    assert default_against_opt_in({"a.md": ["encrypted by default"], "b.md": ["must enable persistence"]}, about) is None
+    # a default value is no default state; and both sides must come from two files
+    assert default_against_opt_in({"a.md": ["persistence: 1 day by default"], "b.md": ["must enable persistence"]}) is None
+    assert default_against_opt_in({"a.md": ["encrypted by default", "must enable persistence"]}) is None

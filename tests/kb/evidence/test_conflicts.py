@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kb.compare import resolve_aspect
 from kb.evidence import detect_conflict
+from kb.evidence.conflicts import OPPOSITES
 
 
 def test_two_files_stating_different_figures_for_the_same_quantity_conflict():
@@ -126,3 +127,11 @@ def test_alternatives_in_the_aspects_words_are_a_closed_set_for_only():
     rules = resolve_aspect("allow/deny rules")
     denied = {"saa.txt": ["It can have only ALLOW rules."], "architect.md": ["we cant add explicitly deny rules"]}
     assert detect_conflict(denied, [], rules.vocabulary) is None
+
+
+def test_terms_that_rule_each_other_out_conflict_under_only_whatever_the_aspect():
+    evidence = {"architect.md": ["DAX only supports read caching"], "dev.md": ["dax, cache for dynamodb, write through"]}
+    found = [c for c in (detect_conflict(evidence, [], pair) for pair in OPPOSITES) if c]
+    assert len(found) == 1 and "write" in found[0].reason
+    agreeing = {"a.md": ["DAX only supports read caching"], "b.md": ["DAX is a read cache"]}
+    assert not any(detect_conflict(agreeing, [], pair) for pair in OPPOSITES)
