@@ -3,9 +3,9 @@
 usage: python bench/evidence_bench.py [--index DIR] [--api URL]
 
 Starts `kb serve` on the index (or uses --api), then prints, for the dev sets and this repository's blind sets
-(bench/data: compare_heldout.json, heldout*.jsonl, offtopic2.jsonl, offtopic3.jsonl, figures*_blind.jsonl; written from
-the notes only, never tuned on) and the second dev sets (compare_dev2.json, offtopic_dev2.jsonl, figures*_dev.jsonl;
-written the same way, tuned on):
+(bench/data: compare_heldout.json, compare_conflicts_blind.json, heldout*.jsonl, offtopic2.jsonl, offtopic3.jsonl,
+figures*_blind.jsonl; written from the notes only, never tuned on) and the second dev sets (compare_dev2.json,
+compare_conflicts_dev.json, offtopic_dev2.jsonl, figures*_dev.jsonl; written the same way, tuned on):
 comparison tables (score_compare.py), difference questions (score_difference.py), answers (score_answers.py:
 verbatim, cite_gold, lead_gold) and questions the notes do not answer (declined), and /search vs /ask p50 latency.
 """
@@ -79,13 +79,14 @@ def main() -> None:
     server = nullcontext(args.api) if args.api else kb_serve(index, log_path=log)
     with server as api:
         notes = str(NOTES)
-        sets = [("dev", EVAL / "compare_dev.json"), ("dev2", DATA / "compare_dev2.json"), ("blind", DATA / "compare_heldout.json")]
+        sets = [("dev", EVAL / "compare_dev.json"), ("dev2", DATA / "compare_dev2.json"), ("blind", DATA / "compare_heldout.json"),
+                ("conflicts dev", DATA / "compare_conflicts_dev.json"), ("conflicts blind", DATA / "compare_conflicts_blind.json")]
         for label, gold in sets:
             accepted, refused = tables_it_accepts(gold, api)
             for line in refused:
-                print(f"tables {label:5}      refused {line}")
-            print(f"tables {label:5}     ", scorer("score_compare.py", str(accepted), notes, "--api", api))
-            print(f"difference {label:5} ", scorer("score_difference.py", str(accepted), notes, "--api", api))
+                print(f"tables {label:15} refused {line}")
+            print(f"tables {label:15}", scorer("score_compare.py", str(accepted), notes, "--api", api))
+            print(f"difference {label:11}", scorer("score_difference.py", str(accepted), notes, "--api", api))
         print("answers dev         ", scorer("score_answers.py", str(EVAL / "dev.jsonl"), notes, "--api", api, "--n", "0",
                                             "--offtopic", str(DATA / "offtopic.jsonl")))
         for name in ("heldout.jsonl", "heldout2.jsonl"):
