@@ -300,7 +300,8 @@ def free_aspect(text: str) -> Aspect:
     name = " ".join(text.split())
     figures = tuple(dimension for dimension, cue in _FIGURE_CUES.items() if any(cue.fullmatch(w) for w in words))
     if not figures and any(_LIMIT_CUE.fullmatch(w) for w in words):
-        figures = ("count",)  # "max read replicas"; but "max message size" is a size
+        # "max read replicas" counts; "max data per request" measures a size; "max message size" says so itself
+        figures = ("size",) if "data" in words else ("count",)
     named = words[: words.index("per")] if "per" in words else words  # "max VPCs per region" counts VPCs
     counted = [count_stem(w) for w in content if w in named and not _ASKING.fullmatch(w)]
     counts = tuple(counted) if "count" in figures else ()

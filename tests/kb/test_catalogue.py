@@ -479,3 +479,12 @@ def test_features_are_entries_under_their_service():
     ]:
         assert catalogue.id_for(name) == feature
         assert catalogue.services[feature].parent == parent
+
+
+def test_dynamodb_operations_are_features_named_as_people_write_them():
+    catalogue = get_catalogue()
+    for name, service_id in [("Query", "dynamodb-query"), ("Scan", "dynamodb-scan"), ("BatchGetItem", "dynamodb-batchgetitem"),
+                             ("BatchWriteItem", "dynamodb-batchwriteitem"), ("GetItem", "dynamodb-getitem")]:
+        service = catalogue.resolve(name, allow_prefix=True)
+        assert service.id == service_id and service.parent == "dynamodb"
+    assert catalogue.resolve("STS temporary credentials").id == "sts"
