@@ -239,6 +239,7 @@ def _free_word_patterns() -> dict[str, str]:
     derived = {word: ASPECTS[next(iter(names))].strong for word, names in owners.items() if len(names) == 1}
     return derived | {
         "cost": ASPECTS["pricing"].strong, "price": ASPECTS["pricing"].strong, "pricing": ASPECTS["pricing"].strong,
+        "billed": ASPECTS["pricing"].strong, "charged": ASPECTS["pricing"].strong, "paid": ASPECTS["pricing"].strong,
         "encryption": ASPECTS["encryption"].strong, "security": ASPECTS["security"].strong,
         "latency": r"latency|millisecond|\bms\b|real[- ]time", "monitoring": r"monitor|cloudwatch|metrics?|logs?",
         "limits": ASPECTS["limits"].strong, "backup": ASPECTS["backup and snapshots"].strong,
