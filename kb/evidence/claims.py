@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from kb.evidence.conflicts import Conflict
 from kb.evidence.figures import counted_after, extract_figures
 
-_NOUN = r"[A-Za-z][\w-]*"
 # "only one instance", "one instance at a time", "can't be shared across multiple instances"
 _SINGLE = [
     re.compile(r"\bonly (?:one|1|a single)\b", re.IGNORECASE),
@@ -36,9 +35,9 @@ def _things(text: str, cues: list[re.Pattern[str]]) -> Iterator[tuple[str, str]]
     """The nouns a cue stands before ("only one EBS instance" -> instance), with the words that say so."""
     for cue in cues:
         for match in cue.finditer(text):
-            counted = counted_after(text, match.end())
+            counted, stop = counted_after(text, match.end())
             if counted:
-                yield _key(counted.split()[-1]), text[match.start() : match.end() + len(counted) + 24].split(".")[0].strip()
+                yield _key(counted.split()[-1]), text[match.start() : stop]
 
 
 def _first(pairs: Iterator[tuple[str, str]]) -> dict[str, str]:

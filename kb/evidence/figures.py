@@ -296,9 +296,11 @@ def _count_at(text: str, match: re.Match[str], value: float) -> list[Figure]:
     return [Figure("count", _role_before(text, match.start()), value, text[start:end].strip(), _counted(words), per)]
 
 
-def counted_after(text: str, end: int) -> str:
-    """The stems of what the words after a position name ("only one| EC2 instance at a time" -> "ec2 instance")."""
-    return _counted(_noun_after(text, end)[0])
+def counted_after(text: str, end: int) -> tuple[str, int]:
+    """The stems of what the words after a position name ("only one| EC2 instance at a time" -> "ec2 instance"), and
+    where those words end."""
+    words, _, stop = _noun_after(text, end)
+    return _counted(words), stop
 
 
 def _counted(words: list[str]) -> str:
