@@ -68,7 +68,9 @@ _KINDS: tuple[_Kind, ...] = (
           _STATES_SIZE),
     _Kind("duration", re.compile(r"\bhow long\b", _I), _STATES_DURATION),
     # A limit of no named kind ("the limit on hosted zones", "a size limit"): a count, a size or a duration states it.
-    _Kind("limit", re.compile(r"\b(?:limit|cap|quota)s? (?:on|for|of)\b|\b(?:default|hard|soft|size|time) limit\b", _I),
+    # "sending limit", "rate limit", "API call quota": a limit named by what it limits.
+    _Kind("limit", re.compile(
+        r"\b(?:limit|cap|quota)s? (?:on|for|of)\b|\b(?:default|hard|soft|size|time|rate|request|call|api|\w+ing) (?:limit|quota)s?\b", _I),
           lambda text: _STATES_COUNT(text) or _STATES_SIZE(text) or _STATES_DURATION(text)),
 )
 

@@ -30,6 +30,9 @@ from kb.asked_kind import unstated_kind
         ("Is there a limit on how many event notifications I can set?", ["We can create as many S3 events as desired."], None),
         ("How many regions does AWS run?", ["If one region fails, the others go on."], "count"),
         ("What's the default limit on hosted zones?", ["We pay $0.50 per month per hosted zone."], "limit"),
+        ("What's the SES sandbox sending limit per 24 hours?", ["SES sends email from your applications."], "limit"),
+        ("What's the SES sandbox sending limit per 24 hours?", ["In the sandbox SES sends up to 200 messages per 24 hours."], None),
+        ("Is there a rate limit on GetObject?", ["GetObject on S3 has a limit of 5500 GET per second per prefix"], None),
     ],
 )
 def test_a_fact_of_the_asked_kind_must_be_stated(question, quotes, missing):
