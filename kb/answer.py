@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,6 +12,7 @@ import numpy as np
 from kb.catalogue import Catalogue
 from kb.compare.aspects import ASPECTS
 from kb.evidence import Conflict, Segment, SegmentIndex, cell_spans, detect_conflict, extract_figures, leading_service
+from kb.evidence.claims import default_against_opt_in, single_against_many
 from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -137,12 +139,12 @@ def disagreement(
 
     The two must also say much the same thing (cosine of their lines at least SAME_STATEMENT): "item size
     400 KB" and "storage 25 GB" are figures of one kind about one service, but of two different quantities."""
-    dimensions = asked_dimensions(question)
-    if not dimensions or not chosen:
+    if not chosen:
         return None
-    keywords = _attribute_words([question], dimensions)
+    dimensions = [d for d in asked_dimensions(question) if d != "period"]
+    keywords = _attribute_words([question], dimensions) if dimensions else None
     if keywords is None:
-        return None
+        return _stated_differently(candidates, chosen, question)
     lead = chosen[0]
     subject = _primary_subject(lead)
     floor = lead.score * DISAGREEMENT_FLOOR
@@ -158,6 +160,53 @@ def disagreement(
             if conflict is not None:
                 first, second = (a, b) if conflict.file_a == a.hit.file else (b, a)
                 return conflict, [first, second]
+    return _stated_differently(candidates, chosen, question)
+
+
+# What a question asks that the notes may state without a figure of a named quantity: how often or in what steps
+# ("every 5 mins" against "in real time"), one or several ("only one instance" against "multiple instances"), on by
+# default or not ("survive reboots by default" against "turning on AOF").
+_ASKS_PERIOD = re.compile(r"\bhow often\b|\bfrequen|\bgranular|\bbilled\b|\bcharged\b|\bincrements?\b|\bper (?:second|minute|hour)\b", re.IGNORECASE)
+_ASKS_HOW_MANY = re.compile(r"\b(?:several|multiple|many|more than one|shared?|sharing)\b", re.IGNORECASE)
+_CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+_QUESTION_WORDS = frozenset(
+    "what which when where does have with from that this there they them their your often long many much more than "
+    "into about should would could will every second seconds minute minutes hour hours".split()
+)
+_ASKS_DEFAULT = re.compile(r"\bdefault\b|\bautomatic|\benabled?\b|\bturn(?:ed)? on\b|\bout of the box\b", re.IGNORECASE)
+
+
+def _stated_differently(candidates: list[Candidate], chosen: list[Candidate], question: str) -> tuple[Conflict, list[Candidate]] | None:
+    """Two strong candidates of two files about the lead's subject that disagree on what the question asks without
+    naming a quantity the comparison aspects know: a period, one against several, on by default against opt-in."""
+    checks: list[Callable[[dict[str, list[str]]], Conflict | None]] = []
+    if _ASKS_PERIOD.search(question):
+        words = [w for w in _CONTENT_WORD.findall(question.lower()) if w not in _QUESTION_WORDS]
+        if words:
+            near = re.compile("|".join(rf"\b{re.escape(w[:5])}" for w in words), re.IGNORECASE)
+            checks.append(lambda evidence: detect_conflict(evidence, ["period"], keywords=near))
+    if _ASKS_HOW_MANY.search(question):
+        checks.append(single_against_many)
+    if _ASKS_DEFAULT.search(question):
+        checks.append(default_against_opt_in)
+    if not checks:
+        return None
+    lead = chosen[0]
+    subject = _primary_subject(lead)
+    floor = lead.score * DISAGREEMENT_FLOOR
+    strong = [c for c in sorted(candidates, key=lambda c: -c.score) if c.score >= floor and not (subject and not subject & _primary_subject(c))]
+    strong = strong[:MAX_DISAGREEMENT_CANDIDATES]
+    evidence: dict[str, list[str]] = {}
+    for c in strong:
+        evidence.setdefault(c.hit.file, []).append(c.quote)
+    if len(evidence) < 2:
+        return None
+    for check in checks:
+        conflict = check(evidence)
+        if conflict is not None:
+            side = {(c.hit.file, c.quote): c for c in reversed(strong)}
+            sides = [side[(conflict.file_a, conflict.text_a)], side[(conflict.file_b, conflict.text_b)]]
+            return conflict, sorted(sides, key=lambda c: -c.score)  # the one closer to the question leads
     return None
 
 

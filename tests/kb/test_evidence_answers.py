@@ -41,6 +41,20 @@ def test_notes_that_disagree_are_said_and_both_cited(real_kb):
         assert c.quote in line(c.file, c.start_line)
 
 
+def test_notes_that_disagree_without_a_named_quantity_are_said_and_both_cited(real_kb):
+    """aws-architect-notes.md:1139 bills on-demand EC2 per hour, aws-developer-course.txt:166 by the second;
+    aws-architect-notes.md:1339 attaches EBS to one instance, aws-saa-notes.txt:550 to several (Multi-Attach)."""
+    billed = real_kb.ask("Is EC2 billed per second or per hour?")
+    assert billed.conflict_reason and billed.answer.startswith("The notes disagree")
+    assert "per hour" in billed.conflict_reason and "by the second" in billed.conflict_reason
+    shared = real_kb.ask("Can an EBS volume be attached to several instances?")
+    assert shared.conflict_reason and "multiple" in shared.conflict_reason
+    for answer in (billed, shared):
+        assert len({c.file for c in answer.citations[:2]}) == 2
+        for c in answer.citations:
+            assert c.quote in line(c.file, c.start_line)
+
+
 def test_one_file_alone_is_no_disagreement(real_kb):
     answer = real_kb.ask("How long does SQS keep messages?")
     assert answer.conflict_reason is None
