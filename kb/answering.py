@@ -18,9 +18,10 @@ from kb.asked_kind import SHORTLIST, unstated_kind
 from kb.catalogue import Catalogue
 from kb.coverage import identifier_mismatch, spells_out, uncovered_names
 from kb.difference import NoteTableRow, try_difference
+from kb.disagreement import disagreement as find_disagreement
 from kb.evidence import segment_index, sentence_subjects
 from kb.index import LoadedBuild, hits_of
-from kb.models import Answer, ComparisonTable, Hit
+from kb.models import Answer, ComparisonTable
 from kb.retrieval import Focus, Ranking
 
 __all__ = ["extract_answer", "hits_of", "line_similarities"]
@@ -101,7 +102,7 @@ def extract_answer(
             question, hits, f"they give “{lead.quote}” ({lead.hit.file}:{lead.line}) for {mismatch[1]}, not for {mismatch[0]}"
         )
     elsewhere = _stated_elsewhere(chosen[0], question, query_vector, build)
-    disagreement = extract.disagreement(candidates + elsewhere, chosen, question, build.line_matrix)
+    disagreement = find_disagreement(candidates + elsewhere, chosen, question, build.line_matrix)
     if disagreement is not None:
         chosen = extract.lead_with(disagreement[1], chosen)
         hits = hits + [c.hit for c in disagreement[1] if c.hit.id not in {h.id for h in hits}]

@@ -62,18 +62,21 @@ def _many(text: str) -> dict[str, str]:
 def single_against_many(evidence: dict[str, list[str]]) -> Conflict | None:
     """One file says a thing goes with only one of something, another that it goes with several of them."""
     files = sorted(evidence)
+    single = {(f, t): _single(t) for f in files for t in evidence[f]}
+    # a line that limits to one names the many it rules out ("can't be shared across multiple instances")
+    many = {(f, t): {} if single[(f, t)] else _many(t) for f in files for t in evidence[f]}
     for a in files:
         for text_a in evidence[a]:
-            single = _single(text_a)
+            ones = single[(a, text_a)]
+            if not ones:
+                continue
             for b in (f for f in files if f != a):
                 for text_b in evidence[b]:
-                    if _single(text_b):
-                        continue  # a line that limits to one names the many it rules out
-                    many = _many(text_b)
-                    shared = sorted(set(single) & set(many))
+                    several = many[(b, text_b)]
+                    shared = sorted(set(ones) & set(several))
                     if shared:
                         thing = shared[0]
-                        return Conflict(a, text_a, b, text_b, f"{a} says “{single[thing]}”; {b} says “{many[thing]}”")
+                        return Conflict(a, text_a, b, text_b, f"{a} says “{ones[thing]}”; {b} says “{several[thing]}”")
     return None
 
 
@@ -97,15 +100,13 @@ def _states_default(text: str) -> str:
 def default_against_opt_in(evidence: dict[str, list[str]]) -> Conflict | None:
     """One file says a feature is on by default, another that it must be turned on (both lines evidence of one cell)."""
     files = sorted(evidence)
+    opt_ins = {f: [(t, m) for t in evidence[f] if (m := _OPT_IN.search(t))] for f in files}
     for a in files:
         for text_a in evidence[a]:
             said = _states_default(text_a)
             if not said:
                 continue
             for b in (f for f in files if f != a):
-                for text_b in evidence[b]:
-                    opt_in = _OPT_IN.search(text_b)
-                    if opt_in:
-                        return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
+                for text_b, opt_in in opt_ins[b][:1]:
+                    return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
     return None
-
