@@ -31,6 +31,9 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9.+-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 # An acronym of three letters or more ("ACID", "QUIC", "ACUs"): the key term of a question, and one notes that
 # cover the subject would use. Two letters ("AI", "HA") are too often a loose word to decide on.
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,5}(?=s?\b)")
+# A term written the way products, APIs and technical names are ("TrueTime", "AppConfig", "B-tree"): a key term,
+# and one notes that cover the subject would use. Plain words ("Redis", "fleet") are not read this way.
+_TERM = re.compile(r"\b(?:[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[a-z]+[A-Z][A-Za-z0-9]+|[A-Z]-[a-z]+)\b")
 _TRAILING = {"for", "of"}
 # Products people ask about (AWS's whole range, other vendors' and open-source ones), by the names they type:
 # "memorydb for redis", "cloud run". The list only names them; whether the notes mention one is read from the notes.
@@ -109,7 +112,7 @@ def uncovered_names(
     spelled_out: Callable[[str], bool] = lambda acronym: False,
 ) -> list[Uncovered]:
     """The names in the question that no note mentions: other vendors' products, 'AWS X' products, instance types,
-    acronyms, listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that
+    acronyms, technical terms ("TrueTime", "B-tree"), listed products. `is_catalogued` says a name holds a catalogued service's name, `is_service_name` that
     it is one, `spelled_out` that the passages found write an acronym out in full ("point-in-time recovery")."""
     found: list[Uncovered] = []
     for match in _VENDOR_PHRASE.finditer(question):
@@ -133,6 +136,12 @@ def uncovered_names(
     for match in _ACRONYM.finditer("" if shouted else question):
         name = match.group(0)
         if not is_catalogued(name) and not vocabulary.mentions(name) and not spelled_out(name):
+            found.append(Uncovered(name))
+    for match in _TERM.finditer(question):
+        name = match.group(0)
+        if len(name) < 5:
+            continue  # "PoP", "IaC": as loose as a two-letter acronym
+        if not is_catalogued(name) and not vocabulary.mentions(name) and not vocabulary.mentions(name.replace("-", " ")):
             found.append(Uncovered(name))
     # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
     named = [" ".join(_name_words(u.name)) for u in found]

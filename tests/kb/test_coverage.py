@@ -89,3 +89,12 @@ def test_an_acronym_written_out_in_the_passages_found_is_covered():
     assert not spells_out("ACID", "Aurora is a relational database")
     found = uncovered_names("How do I turn on PITR?", NOTES, _is_lambda, _is_lambda, lambda acronym: acronym == "PITR")
     assert found == []
+
+
+def test_a_technical_term_the_notes_never_use_is_uncovered():
+    assert "TrueTime" in _names("How does Spanner use TrueTime to guarantee external consistency?")
+    assert _names("What is a B-tree index and why do databases use them?") == ["B-tree"]
+    assert _names("Is DynamoDB serverless?") == []  # written as a product is, and in the notes
+    assert _names("Is it announced from every Amazon PoP?") == []  # a short mixed-case word is too loose to decide on
+    notes = NotesVocabulary("sort order is ascending, the scanindexforward parameter can be set to false")
+    assert uncovered_names("How do I set ScanIndexForward?", notes, _is_lambda, _is_lambda) == []
