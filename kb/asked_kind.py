@@ -12,14 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from kb.evidence.figures import extract_figures
+from kb.evidence.figures import BOUNDLESS, extract_figures
 
-# What states no figure yet answers "how many / how long / how large": a limit the notes say there is not.
-_BOUNDLESS = re.compile(
-    r"\bunlimited\b|\bno (?:limit|maximum|max|cap)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b"
-    r"|\bas (?:many|much)(?: \w+){0,2} as (?:(?:you|we) (?:want|like|need)|desired|needed|required)\b",
-    re.IGNORECASE,
-)
 # Counts the evidence layer does not read as figures, being no exact number (it reads "two" to "twelve"). "One" is
 # left out: "if one region fails" counts no regions.
 _ROUGH_COUNTS = r"\b(?:couple|dozens?|hundreds?|thousands?|millions?)\b"
@@ -43,7 +37,7 @@ def _measured(dimension: str, also: str = "") -> Callable[[str], bool]:
     other = re.compile(also, re.IGNORECASE) if also else None
 
     def stated_in(text: str) -> bool:
-        if _BOUNDLESS.search(text) or (other is not None and other.search(text)):
+        if BOUNDLESS.search(text) or (other is not None and other.search(text)):
             return True
         return bool(extract_figures(text, [dimension]))
 

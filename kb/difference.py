@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from kb.catalogue import Catalogue
 from kb.errors import KBError
+from kb.evidence import cell_spans
 from kb.models import Answer, Cell, Citation, ComparisonTable, Hit
 
 # The two (or more) names are what the patterns capture; a name is at most a few words ("Kinesis Data Firehose").
@@ -157,9 +158,13 @@ class NoteTableRow:
     header: str
 
 
+def _cells(row: str) -> list[str]:
+    return [row[start:end] for start, end in cell_spans(row)]
+
+
 def sets_side_by_side(header: str, services: tuple[str, str], catalogue: Catalogue) -> bool:
     """Whether a table header row has the two services (catalogue ids) as columns ("Security Group<tab>NACL")."""
-    columns = [set(catalogue.find_in_heading(cell)) for cell in header.split("\t") if cell.strip()]
+    columns = [set(catalogue.find_in_heading(cell)) for cell in _cells(header) if cell.strip()]
     return all(any(service in column for column in columns) for service in services)
 
 
@@ -168,9 +173,9 @@ def note_table_answer(question: str, rows: list[NoteTableRow], passages: list[Hi
     citations: list[Citation] = []
     lines: list[str] = []
     for n, row in enumerate(rows[:MAX_ASPECT_LINES], 1):
-        names = row.header.split("\t")
+        names = _cells(row.header)
         cells = [f"{name.strip()}: {cell.strip()}" if name.strip() else cell.strip()
-                 for name, cell in zip(names, row.text.split("\t")) if cell.strip()]
+                 for name, cell in zip(names, _cells(row.text)) if cell.strip()]
         lines.append(f"{' | '.join(cells)} [{n}]")
         citations.append(Citation(n=n, id=row.chunk_id, file=row.file, start_line=row.line, end_line=row.line,
                                   quote=row.text.strip(), context=" vs ".join(c.strip() for c in names if c.strip()),

@@ -37,13 +37,7 @@ def disagreement(
     keywords = _attribute_words([question], dimensions) if dimensions else None
     if keywords is None:
         return _stated_differently(candidates, chosen, question)
-    lead = chosen[0]
-    subject = primary_subject(lead)
-    floor = lead.score * DISAGREEMENT_FLOOR
-    stating = [
-        c for c in sorted(candidates, key=lambda c: -c.score)
-        if c.score >= floor and extract_figures(c.quote, dimensions) and not (subject and not subject & primary_subject(c))
-    ][:MAX_DISAGREEMENT_CANDIDATES]
+    stating = [c for c in _near_the_lead(candidates, chosen[0]) if extract_figures(c.quote, dimensions)][:MAX_DISAGREEMENT_CANDIDATES]
     for i, a in enumerate(stating):
         for b in stating[i + 1:]:
             if a.hit.file == b.hit.file or _line_cosine(a, b, line_matrix) < SAME_STATEMENT:
@@ -83,11 +77,7 @@ def _stated_differently(candidates: list[Candidate], chosen: list[Candidate], qu
         checks.append(default_against_opt_in)
     if not checks:
         return None
-    lead = chosen[0]
-    subject = primary_subject(lead)
-    floor = lead.score * DISAGREEMENT_FLOOR
-    strong = [c for c in sorted(candidates, key=lambda c: -c.score) if c.score >= floor and not (subject and not subject & primary_subject(c))]
-    strong = strong[:MAX_DISAGREEMENT_CANDIDATES]
+    strong = _near_the_lead(candidates, chosen[0])[:MAX_DISAGREEMENT_CANDIDATES]
     evidence: dict[str, list[str]] = {}
     for c in strong:
         evidence.setdefault(c.hit.file, []).append(c.quote)
@@ -100,6 +90,16 @@ def _stated_differently(candidates: list[Candidate], chosen: list[Candidate], qu
             sides = [side[(conflict.file_a, conflict.text_a)], side[(conflict.file_b, conflict.text_b)]]
             return conflict, sorted(sides, key=lambda c: -c.score)  # the one closer to the question leads
     return None
+
+
+def _near_the_lead(candidates: list[Candidate], lead: Candidate) -> list[Candidate]:
+    """The candidates scored near the lead and about its subject, best first: those that may disagree with it."""
+    subject = primary_subject(lead)
+    floor = lead.score * DISAGREEMENT_FLOOR
+    return [
+        c for c in sorted(candidates, key=lambda c: -c.score)
+        if c.score >= floor and not (subject and not subject & primary_subject(c))
+    ]
 
 
 def _line_cosine(a: Candidate, b: Candidate, line_matrix: np.ndarray | None) -> float:

@@ -30,6 +30,7 @@ import httpx
 
 from kb.answer import quote_context, split_sentences
 from kb.config import Settings
+from kb.evidence.text import NEGATION
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
 
@@ -71,7 +72,6 @@ _FUNCTION_WORDS = re.compile(
     r"|about|also|each|from|here|just|so|through|up|upon|very|via|while)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|cannot|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
 
 
 @dataclass
@@ -236,7 +236,7 @@ def passage_pieces(passages: list[Hit]) -> list[list[_Piece]]:
     token_sets = _token_sets([text for *_, text in found])
     pieces: list[list[_Piece]] = [[] for _ in passages]
     for (index, line, start, end, text), tokens in zip(found, token_sets):
-        pieces[index].append(_Piece(index, line, start, end, tokens, figures(text), bool(_NEGATION.search(text))))
+        pieces[index].append(_Piece(index, line, start, end, tokens, figures(text), bool(NEGATION.search(text))))
     return pieces
 
 
@@ -278,7 +278,7 @@ def check_sentence(text: str, markers: list[int], evidence: Evidence) -> list[_P
         return None
     if not wanted_figures <= covered_figures:
         return None
-    if bool(_NEGATION.search(text)) != any(piece.negated for piece in chosen):
+    if bool(NEGATION.search(text)) != any(piece.negated for piece in chosen):
         return None
     return chosen
 

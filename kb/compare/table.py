@@ -18,7 +18,7 @@ from kb.evidence.claims import default_against_opt_in, single_against_many
 from kb.evidence.conflicts import OPPOSITES, Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
-from kb.evidence.figures import Figure, count_stem, extract_figures, figures_near
+from kb.evidence.figures import BOUNDLESS, Figure, count_stem, extract_figures, figures_near
 from kb.evidence.lineage import ancestors
 from kb.compare.membership import listed_members, membership_conflict
 from kb.evidence.index import SegmentIndex, segment_index
@@ -247,9 +247,10 @@ def _cell(
         stems = tuple(sorted({stem for thing in counted for stem in thing}))
         words = counted_words_re(stems) if stems else aspect.figure_words_re
         conflict = detect_conflict(dict(evidence), aspect.figures, "", words, counted)
+    stated = dict(evidence)
     for vocabulary in (aspect.vocabulary,) if aspect.vocabulary else OPPOSITES:
-        conflict = conflict or detect_conflict(dict(evidence), (), vocabulary)
-    conflict = conflict or single_against_many(dict(evidence)) or default_against_opt_in(dict(evidence))
+        conflict = conflict or detect_conflict(stated, (), vocabulary)
+    conflict = conflict or single_against_many(stated) or default_against_opt_in(stated)
     if conflict:
         # Both sides of the disagreement lead the citations, the rest follow.
         chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
@@ -264,14 +265,13 @@ def _cell(
 
 
 _ASKS_A_FIGURE = re.compile(r"\b(?:max|maximum|min|minimum|limits?|size|how (?:many|long)|number|time|ttl|lifetime)\b", re.IGNORECASE)
-_BOUNDLESS = re.compile(r"\bunlimited\b|\bno (?:limit|cap|maximum)\b", re.IGNORECASE)
 
 
 def _states_a_figure(c: Candidate, aspect: Aspect) -> bool:
     """Whether a line can state the figure an aspect asks for: one of its kind, a table cell under a row that names
     the aspect ("Max IOPS" / "16,000"), a number where a count is asked, or no limit at all."""
     text = c.segment.text
-    return c.figure or c.segment.kind == "table" or bool(_BOUNDLESS.search(text)) or ("count" in aspect.figures and bool(re.search(r"\d", text)))
+    return c.figure or c.segment.kind == "table" or bool(BOUNDLESS.search(text)) or ("count" in aspect.figures and bool(re.search(r"\d", text)))
 
 
 # Two lines this close say the same thing (the same course sentence copied into two files).

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kb.evidence.figures import INSTANT_HOURS, Figure, extract_figures, figures_near
+from kb.evidence.text import NEGATION
 
 
 def _same(a: float, b: float) -> bool:
@@ -88,7 +89,7 @@ def detect_conflict(
                 if b == a:
                     continue
                 for text_b in evidence[b]:
-                    if _NEGATION.search(text_b):
+                    if NEGATION.search(text_b):
                         continue  # "we cant add explicitly deny" lists no deny
                     extra = _terms(text_b, vocabulary)
                     for term in terms:
@@ -185,9 +186,6 @@ def _ranges(figures: list[tuple[Figure, str]]) -> list[tuple[tuple[Figure, str],
             continue
         pairs += [(low, high) for high in figures if high[0].role == "max" and high[1] == low[1] and high[0].value > low[0].value]
     return pairs
-
-
-_NEGATION = re.compile(r"\b(?:not|no|cannot|can['’]?t|never|without|doesn['’]?t|don['’]?t)\b", re.IGNORECASE)
 
 
 def _terms(text: str, vocabulary: str) -> dict[str, str]:

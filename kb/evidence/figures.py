@@ -24,6 +24,12 @@ _UNITS: dict[str, dict[str, float]] = {
     },
     "percent": {"%": 1},
 }
+# What states no figure yet answers "how many / how long / how large": a limit the notes say there is not.
+BOUNDLESS = re.compile(
+    r"\bunlimited\b|\bno (?:limit|maximum|max|cap)\b|\bindefinite|\bforever\b|\binfinite|\bany number\b|\bno upper\b"
+    r"|\bas (?:many|much)(?: \w+){0,2} as (?:(?:you|we) (?:want|like|need)|desired|needed|required)\b",
+    re.IGNORECASE,
+)
 _NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 _ROLE_CUES = [
     ("default", re.compile(r"\bdefault\b|\bby default\b|\bstandard\b", re.IGNORECASE)),

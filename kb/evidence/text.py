@@ -7,6 +7,8 @@ import re
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+# A word that denies what its sentence says ("not replicated", "we cant add", "doesn't support").
+NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|cannot|cant|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
 STOP_WORDS = frozenset("the and for with how what when which does do are is its per of to in on a an or vs".split())
 
 
