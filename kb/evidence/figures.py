@@ -216,11 +216,17 @@ _COUNT_NUMBER = re.compile(rf"(?<![\w.,$/:#-]){_NUMBER}(?![\w.%:/Ã—-]|,\d|\s?[xÃ
 _NUMBER_WORDS = {word: float(value) for value, word in enumerate(
     "two three four five six seven eight nine ten eleven twelve".split(), start=2)}
 _COUNT_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
-_NAMING = re.compile(r"\b(?:layer|level|version|v|gen|generation|type|step|port|tier|class|phase|option|rule|and|or|to|from)\s*$", re.IGNORECASE)
+# A number after these names something ("port 443", "error 503", "HTTP 200"), it counts nothing.
+_NAMING = re.compile(
+    r"\b(?:layer|level|version|v|gen|generation|type|step|port|tier|class|phase|option|rule|error|code|status|http|and|or|to|from)\s*$",
+    re.IGNORECASE,
+)
 _BARE_LIMIT = re.compile(r"(?:\bmax(?:imum)?\.?|\bup ?to|\bat most|\blimit(?:ed)?|\bcannot exceed)\s*(?:of\s+|to\s+|is\s+|:\s*)?$", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _WORD = re.compile(r"[A-Za-z][\w@]*(?:-[A-Za-z]\w*)*")
-_OTHER_UNITS = frozenset(u for units in _UNITS.values() for u in units) | {"percent", "cents", "dollars", "usd", "x", "times"}
+# Rates are no counts of what follows them either ("100 Gbps", "10 Mbps").
+_OTHER_UNITS = frozenset(u for units in _UNITS.values() for u in units) | {
+    "percent", "cents", "dollars", "usd", "x", "times", "bps", "kbps", "mbps", "gbps", "tbps", "kb/s", "mb/s", "gb/s"}
 # Words that end what a count counts: verbs and links of a sentence, not part of the noun.
 _COUNT_STOPS = STOP_WORDS | frozenset(
     "at by from into than be can will may must is are was were has have out up as so if but not all each every "

@@ -61,6 +61,9 @@ def test_a_bare_limit_counts_the_noun_before_it():
 def test_numbers_that_name_or_measure_are_no_counts():
     text = "Layer 7 load balancer, launched in 2019, costs $5 for 10 GB and keeps data 7 days; 5 times faster"
     assert extract_figures(text, ["count"]) == []
+    # An error or status code names a response, and a rate is a bandwidth (aws-saa-notes.txt: "Up to 100 Gbps").
+    for text in ("load balancer error 503 means at capacity", "returns HTTP 200", "Bandwidth\tUp to 100 Gbps\tDepends"):
+        assert extract_figures(text, ["count"]) == [], text
 
 
 def test_a_count_written_in_words_counts_what_it_names():
