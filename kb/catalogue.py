@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kb.errors import UnknownService
+from kb.name_finder import NameFinder
 
 __all__ = ["Catalogue", "Category", "Service", "get_catalogue", "load_catalogue", "lookup_key"]
 
@@ -40,16 +41,9 @@ Category = Literal[
 _PREFIXES = frozenset({"aws", "amazon"})
 # Between the words of an alias the notes write a space, a hyphen, an en dash, a no-break space, an underscore,
 # a slash or nothing at all ("Route53", "X-Ray", "Cloud Watch", "SQS - FIFO", "apigateway", "pub/sub").
-# Text is matched with those folded into two characters, " " for the spaces and dashes and "_" for the underscore and
-# the slash: a pattern of 1,700 aliases with a six-range class between each two words took 1 s to compile, the cold
-# start of every `kb ask`; with "[ _]*" it takes 0.1 s. The folding keeps every offset.
+# Text is searched with those folded into two characters, " " for the spaces and dashes and "_" for the underscore
+# and the slash, which kb/name_finder.py skips between the words of a name. The folding keeps every offset.
 _FOLD = str.maketrans({"\t": " ", "\u00a0": " ", "-": " ", "/": "_", **{chr(c): " " for c in range(0x2010, 0x2016)}})
-_SEPARATOR = r"[ _]*"
-_PREFIX = r"(?:(?i:aws|amazon) +)?"
-_ALIAS_WORD_SPLIT = re.compile(r"[\s\-]+")
-# Letters and digits only: "_" and punctuation count as boundaries, so "EC2_INSTANCE" still names EC2.
-_NOT_AFTER_ALNUM = r"(?<![^\W_])"
-_NOT_BEFORE_ALNUM = r"(?![^\W_])"
 _SUGGESTION_CUTOFF = 0.6
 _FALLBACK_CUTOFF = 0.3
 
@@ -218,11 +212,11 @@ class Catalogue:
 
     def find_in_heading(self, text: str) -> list[str]:
         """Ids of every service a heading names, in order of first appearance, each once; longest name wins."""
-        return self._find(self._heading_pattern, text)
+        return self._find(self._heading_finder, text)
 
     def find_in_text(self, text: str) -> list[str]:
         """Ids of every service body text names, like find_in_heading but without the aliases too loose for prose."""
-        return self._find(self._text_pattern, text)
+        return self._find(self._text_finder, text)
 
     def children(self, service_id: str) -> list[str]:
         """Ids of the services whose parent is `service_id`, in file order."""
@@ -272,16 +266,17 @@ class Catalogue:
             raise ValueError("names claimed by two services: " + "; ".join(clashes))
         return keys
 
-    # Compiled on first use: a `kb ask` from the shell needs only the heading pattern (0.15 s each).
+    # Made on first use: most processes need only one of the two.
     @cached_property
-    def _heading_pattern(self) -> re.Pattern[str]:
-        return self._build_pattern(include_heading_only=True)
+    def _heading_finder(self) -> NameFinder:
+        return NameFinder(self._names(include_heading_only=True))
 
     @cached_property
-    def _text_pattern(self) -> re.Pattern[str]:
-        return self._build_pattern(include_heading_only=False)
+    def _text_finder(self) -> NameFinder:
+        return NameFinder(self._names(include_heading_only=False))
 
-    def _build_pattern(self, *, include_heading_only: bool) -> re.Pattern[str]:
+    def _names(self, *, include_heading_only: bool) -> list[tuple[str, bool]]:
+        """Every alias a finder matches, with whether it is case-sensitive; longer names first, so the longest wins."""
         terms: dict[tuple[str, bool], None] = {}
         for service in self.services.values():
             phrases = [(alias, False) for alias in service.aliases]
@@ -290,29 +285,12 @@ class Catalogue:
                 phrases += [(alias, False) for alias in service.heading_only_aliases]
             for phrase in phrases:
                 terms.setdefault(phrase)
-        # Alternation takes the first branch that fits, so longer names must come first for the longest to win.
-        ordered = sorted(terms, key=lambda term: (-len(lookup_key(term[0])), -len(term[0]), term))
-        by_first_char: dict[str, list[str]] = {}
-        for alias, case_sensitive in ordered:
-            by_first_char.setdefault(alias.translate(_FOLD)[0].lower(), []).append(self._branch(alias, case_sensitive))
-        # A lookahead on the first character lets the engine skip a whole group of branches at once, which makes
-        # scanning body text several times faster than one flat alternation of some 1,500 names.
-        groups = [
-            f"(?={re.escape(char)}|{re.escape(char.upper())})(?:{'|'.join(branches)})"
-            for char, branches in sorted(by_first_char.items())
-        ]
-        return re.compile(rf"{_NOT_AFTER_ALNUM}{_PREFIX}(?:{'|'.join(groups)})(?:s|S)?{_NOT_BEFORE_ALNUM}")
+        return sorted(terms, key=lambda term: (-len(lookup_key(term[0])), -len(term[0]), term))
 
-    @staticmethod
-    def _branch(alias: str, case_sensitive: bool) -> str:
-        words = [re.escape(word.translate(_FOLD)) for word in _ALIAS_WORD_SPLIT.split(alias.strip()) if word]
-        body = _SEPARATOR.join(words)
-        return body if case_sensitive else f"(?i:{body})"
-
-    def _find(self, pattern: re.Pattern[str], text: str) -> list[str]:
+    def _find(self, finder: NameFinder, text: str) -> list[str]:
         found: dict[str, None] = {}
-        for match in pattern.finditer(text.translate(_FOLD)):
-            service_id = self._lookup(lookup_key(match.group(0)))
+        for start, end in finder.spans(text.translate(_FOLD)):
+            service_id = self._lookup(lookup_key(text[start:end]))
             if service_id is not None:
                 found.setdefault(service_id)
         return list(found)

@@ -34,3 +34,23 @@ class ServiceIndex:
 def word_set(text: str) -> set[str]:
     """The lowercase words and numbers of a text (what near-duplicate passages are told apart by)."""
     return set(_WORD.findall(text.lower()))
+
+
+class WordSets(Sequence[set[str]]):
+    """The word_set of each of some texts, each made when first asked for: a search reads those of its few best
+    passages only, and making all of a build's up front was 0.06 s of a cold `kb ask`."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._texts = texts
+        self._sets: dict[int, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204 - Sequence's int and slice forms
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        words = self._sets.get(index)
+        if words is None:
+            words = self._sets[index] = word_set(self._texts[index])  # two threads at once make the same set
+        return words

@@ -11,7 +11,7 @@ import numpy as np
 
 from kb.catalogue import Service, get_catalogue
 from kb.config import Settings, get_settings
-from kb.embedder import Embedder, get_embedder
+from kb.embedder import Embedder, get_embedder, warm
 from kb.errors import BadQuery, IndexCorrupt, NotFound
 from kb.index import LoadedBuild, LoadedIndex, Manifest, hits_of, load_index
 from kb.models import Answer, Chunk, ComparisonTable, FileSummary, IndexHealth, PassageContext, SearchResult, ServiceInfo
@@ -30,18 +30,14 @@ def _service_info(entry: Service, chunk_count: int) -> ServiceInfo:
     )
 
 
-def _warm(embedder: Embedder) -> None:
-    try:
-        embedder.encode(["warm up"])
-    except Exception:  # noqa: BLE001 - a model that fails here fails again, with its message, on the first query
-        pass
-
-
 def _ready_answers(build: LoadedBuild) -> None:
     from kb.evidence.index import read_ahead
+    from kb.lexical import tokenize
 
     import kb.answering  # noqa: F401
 
+    # A first tokenize loads the stemmer and the progress bars' process lock (0.04 s).
+    tokenize(["warm up"])
     read_ahead(build)
 
 
@@ -60,11 +56,10 @@ class KnowledgeBase:
         self._query_batcher: QueryBatcher | None = None
         # The model's first encode (its ONNX session: half a second) runs beside the index load, not after it: a
         # `kb ask` from the shell pays only the longer of the two.
-        model = threading.Thread(target=_warm, args=(self.embedder,), daemon=True)
+        model = threading.Thread(target=warm, args=(self.embedder,), daemon=True)
         model.start()
         self._adopt(self._load())
-        # Every query looks for service names in itself. The catalogue's pattern of some 1,500 names takes 0.1 s to
-        # compile; the index loads faster than the model, so this fits in the wait.
+        # Every query looks for service names in itself: the catalogue's names are read while the model loads.
         get_catalogue().find_in_heading("")
         model.join()
 

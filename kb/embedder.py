@@ -65,14 +65,10 @@ class SentenceTransformerEmbedder:
         # The tokenizer is not safe to share across threads mid-call; the API serves from a thread pool.
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()  # a warm-up thread and a first query must not make two sessions
-        self._tokenizer = None
+        self._tokenizer = None  # for counting tokens (ingest only), read on first use: 0.04 s of a cold `kb ask`
         folder = Path(self._location)
-        if (folder / "tokenizer.json").is_file() and (folder / "modules.json").is_file():
-            from tokenizers import Tokenizer
-
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            self._tokenizer.no_truncation()
-            self._tokenizer.no_padding()
+        self._fast_tokenizer = folder / "tokenizer.json" if (folder / "modules.json").is_file() else None
+        if self._fast_tokenizer is not None and self._fast_tokenizer.is_file():
             self.max_tokens = read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
             dimension = pooled_dimension(folder)
             if dimension is None:
@@ -133,6 +129,13 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
+        if self._tokenizer is None and self._fast_tokenizer is not None and self._fast_tokenizer.is_file():
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self._fast_tokenizer))
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            self._tokenizer = tokenizer
         if self._tokenizer is not None:
             return len(self._tokenizer.encode(text).ids)
         return len(self._load().tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
@@ -164,3 +167,12 @@ def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
                 settings.model_cache_dir,
             )
         return _cache[key]
+
+
+def warm(embedder: Embedder) -> None:
+    """Load the model now with one encode (a background thread's work: a model that fails here fails again, with its
+    message, on the first real encode)."""
+    try:
+        embedder.encode(["warm up"])
+    except Exception:  # noqa: BLE001
+        pass

@@ -13,7 +13,7 @@ import numpy as np
 from kb.coverage import NotesVocabulary
 from kb.models import Chunk, Hit
 from kb.outline import mostly_links
-from kb.chunk_views import ServiceIndex, word_set
+from kb.chunk_views import ServiceIndex, WordSets
 from kb.store.layout import BUILDS, CHUNKS_FILE, LINES_FILE, MANIFEST, build_dir, ingest_command
 from kb.store.manifest import FORMAT_VERSION, Manifest, read_manifest
 from kb.store.reader import LoadedIndex, StoredChunk, load_index
@@ -34,7 +34,7 @@ class LoadedBuild:
     index: LoadedIndex
     by_id: dict[str, int] = field(default_factory=dict)
     chunk_services: ServiceIndex = field(default_factory=lambda: ServiceIndex([]))
-    word_sets: list[set[str]] = field(default_factory=list)
+    word_sets: WordSets = field(default_factory=lambda: WordSets([]))
     vocabulary: NotesVocabulary = field(default_factory=lambda: NotesVocabulary(""))
     # The vectors as the store gives them (VectorStore.rows): the matrix itself with FAISS; with Milvus, rows fetched
     # a few at a time, so a server holds no build's whole matrix (retrieval then asks the store for the best chunks).
@@ -57,7 +57,7 @@ class LoadedBuild:
         return cls(
             index=index,
             chunk_services=ServiceIndex([c.chunk.service for c in index.chunks]),
-            word_sets=[word_set(c.chunk.text) for c in index.chunks],
+            word_sets=WordSets([c.chunk.text for c in index.chunks]),
             vocabulary=NotesVocabulary(corpus),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=index.line_vectors.rows(),

@@ -6,7 +6,9 @@ only answers queries never imports torch (hundreds of MB less resident memory).
 
 The graph (transformer, mean pooling over the attention mask, L2 normalisation) is exported once from the
 sentence-transformers folder with torch and cached as a file keyed by the weights' size and mtime; vectors match
-the torch ones to a cosine of 0.99999 (tests/kb/test_onnx_model.py).
+the torch ones to a cosine of 0.99999 (tests/kb/test_onnx_model.py). The weights sit in a file of their own beside
+the graph, which ONNX Runtime maps into memory instead of copying them out of the graph's protobuf: a session then
+starts in about 0.1 s instead of 0.4 s, a third of a cold `kb ask`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def can_export(folder: Path) -> bool:
 
 def cache_key(folder: Path) -> str:
     """Names the exported graph after the weights it came from (a changed model is exported again)."""
-    parts = [str(folder.resolve())]
+    parts = [str(folder.resolve()), "external-weights"]  # the layout of the export (weights beside the graph)
     for name in _WEIGHTS + ("config.json", "modules.json"):
         path = folder / name
         if path.is_file():
@@ -50,7 +52,9 @@ def cache_key(folder: Path) -> str:
 
 
 def export(folder: Path, target: Path) -> Path:
-    """Write the model's ONNX graph (ids -> normalised mean-pooled vector) to `target`, atomically."""
+    """Write the model's ONNX graph (ids -> normalised mean-pooled vector) to `target` and its weights to
+    `target` + ".data" beside it. The graph is moved into place last: a graph file is always a whole export."""
+    import onnx
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -73,24 +77,28 @@ def export(folder: Path, target: Path) -> Path:
     sample = model.tokenizer(["a sample sentence"], return_tensors="pt")
     args = tuple(sample.get(name, torch.zeros_like(sample["input_ids"])) for name in _INPUTS)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
+    weights = target.with_name(target.name + ".data")
+    with tempfile.TemporaryDirectory(prefix=target.name, dir=target.parent) as work:
+        traced = Path(work) / "traced.onnx"
         with torch.no_grad():
             torch.onnx.export(
                 Pooled(),
                 args,
-                temporary,
+                str(traced),
                 input_names=list(_INPUTS),
                 output_names=["embedding"],
                 dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in _INPUTS}, "embedding": {0: "batch"}},
                 opset_version=17,
                 dynamo=False,
             )
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        # The graph names its weights file by this name, relative to its own folder.
+        staged = Path(work) / target.name
+        onnx.save_model(
+            onnx.load(str(traced)), str(staged), save_as_external_data=True, all_tensors_to_one_file=True,
+            location=weights.name, size_threshold=1024,
+        )
+        os.replace(Path(work) / weights.name, weights)
+        os.replace(staged, target)
     return target
 
 

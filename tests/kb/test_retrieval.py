@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kb.config import Settings
+from kb.chunk_views import WordSets
 from kb.retrieval import (
     ServiceGuess,
     ServiceIndex,
@@ -68,6 +69,10 @@ def test_described_bonus_only_above_the_floor():
 def test_diversify_drops_near_copies_but_keeps_order():
     texts = ["sqs keeps messages 4 days", "sqs keeps messages 4 days!", "sns fan out to many", "kinesis shards"]
     assert diversify([0, 1, 2, 3], [word_set(t) for t in texts], k=3) == [0, 2, 3]
+    # A build's word sets are made as a search reads them: the same sets, only those read.
+    lazy = WordSets(texts)
+    assert diversify([0, 1, 2, 3], lazy, k=2) == [0, 2]
+    assert len(lazy) == 4 and lazy[1] == word_set(texts[1]) and lazy[2:] == [word_set(t) for t in texts[2:]]
 
 
 def test_combine_modes():
