@@ -21,6 +21,7 @@ _MARKUP = re.compile(r"!\[[^\]]*\]\([^)]*\)|</?[a-zA-Z][^>]*>")
 _BULLET = re.compile(r"^\s*(?:[-•▼□]\s*|\*\s+|\d+[.)]\s+)+")  # "* item", not the "**" of bold
 _QUANTITY = re.compile(
     r"\b(how (long|many|much|large|big|often|fast|far|old)|max(imum)?|min(imum)?|limit|size|duration|retention"
+    r"|longest|shortest|largest|biggest|smallest|highest|lowest"
     r"|what (is|are) the (default|max|min|limit))\b",
     re.IGNORECASE,
 )
@@ -259,10 +260,10 @@ def _says_little(quote: str) -> bool:
 # a size for "how large", a share for "how much cheaper". A figure of the wrong kind answers nothing.
 _ASKED_DIMENSIONS = [
     ("duration", re.compile(
-        r"\bhow (?:long|often)\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b|\bhow far back\b"
+        r"\bhow (?:long|often)\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b|\bhow far back\b|\b(?:longest|shortest)\b"
         r"|\b(?:retention|retain|timeout|time ?out|expire|expiry|ttl|duration|period|interval|latency)\b", re.IGNORECASE)),
     ("size", re.compile(
-        r"\bhow (?:large|big|much (?:data|storage|space))\b|\bsize\b|\bcapacity\b", re.IGNORECASE)),
+        r"\bhow (?:large|big|much (?:data|storage|space))\b|\b(?:largest|biggest|smallest)\b|\bsize\b|\bcapacity\b", re.IGNORECASE)),
     ("percent", re.compile(r"\bpercent|\bdiscount|\bhow much (?:cheaper|lower|less|more|faster)\b", re.IGNORECASE)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b", re.IGNORECASE)),
 ]

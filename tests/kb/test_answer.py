@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer import candidates_from, pick, quote_context, score_candidates, split_sentences
+from kb.answer import asked_dimensions, asks_for_a_quantity, candidates_from, pick, quote_context, score_candidates, split_sentences
 from kb.models import Hit
 
 
@@ -77,3 +77,18 @@ def test_a_quote_from_a_slice_of_a_long_line_carries_its_characters():
     answer = compose("How long?", [c for c in candidates if "14 days" in c.quote], [hit])
     citation = answer.citations[0]
     assert line[citation.start_char:citation.end_char] == citation.quote == "The maximum is 14 days."
+
+
+@pytest.mark.parametrize(
+    ("question", "dimensions"),
+    [
+        ("What's the longest a single run of the function can last?", ["duration"]),
+        ("How far back can I look up API calls?", ["duration"]),
+        ("What's the largest object I can upload?", ["size"]),
+        ("How much cheaper are Spot Instances?", ["percent"]),
+        ("Which service sends email?", []),
+    ],
+)
+def test_the_kind_of_figure_asked_for_is_read_from_the_words_people_use(question: str, dimensions: list[str]):
+    assert asked_dimensions(question) == dimensions
+    assert asks_for_a_quantity(question) == bool(dimensions)
