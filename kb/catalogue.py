@@ -223,6 +223,48 @@ class Catalogue:
         self.get(service_id)
         return list(self._children[service_id])
 
+    def child_named(self, parent_id: str, label: str) -> str | None:
+        """The child of `parent_id` that a short label names inside the parent's context: "On-demand" under EC2 is
+        On-Demand Instances, "Data Streams" under Kinesis is Kinesis Data Streams (None when no child is named so)."""
+        key = lookup_key(label)
+        short = self._short_names.get(parent_id, {})
+        return short.get(key) or short.get(key + "s") or (short.get(key[:-1]) if key.endswith("s") else None)
+
+    @cached_property
+    def _short_names(self) -> dict[str, dict[str, str]]:
+        """parent -> {key of a child's short name: child}. A child's short names are its name without the parent's
+        name in front ("Data Streams"), and that without a last word its siblings' names share ("Spot" of "Spot
+        Instances" beside "Reserved Instances"). A short name two children share, or one that begins another
+        child's ("Dedicated" of "Dedicated Hosts"), names neither."""
+        names: dict[str, dict[str, str]] = {}
+        for parent_id, children in self._children.items():
+            if not children:
+                continue
+            parent_words = {w.lower() for w in re.findall(r"[^\W_]+", self.services[parent_id].name)}
+            worded = {c: [w.lower() for w in re.findall(r"[^\W_]+", self.services[c].name)] for c in children}
+            for child, words in worded.items():
+                while len(words) > 1 and words[0] in parent_words:
+                    words = words[1:]
+                worded[child] = words
+            last_words = [words[-1] for words in worded.values() if len(words) > 1]
+            shared = {w for w in last_words if last_words.count(w) >= 2}
+            variants = {
+                child: {tuple(words)} | ({tuple(words[:-1])} if len(words) > 1 and words[-1] in shared else set())
+                for child, words in worded.items()
+            }
+            owners: dict[tuple[str, ...], set[str]] = {}
+            for child, forms in variants.items():
+                for form in forms:
+                    owners.setdefault(form, set()).add(child)
+            names[parent_id] = {
+                "".join(form): next(iter(owning))
+                for form, owning in owners.items()
+                if len(owning) == 1 and not any(
+                    other != form and other[: len(form)] == form and owners[other] != owning for other in owners
+                )
+            }
+        return names
+
     def family(self, service_id: str) -> list[str]:
         """`service_id` followed by all its descendants (children, their children...), depth first in file order."""
         self.get(service_id)

@@ -48,6 +48,15 @@ def leading_service(text: str) -> str | None:
     return None
 
 
+def _child_label(text: str, subjects: tuple[str, ...], catalogue: Catalogue) -> str | None:
+    """The feature a bare label names by its short name inside its service's context ("- On-demand" under EC2's
+    purchasing options heads the bullets about On-Demand Instances)."""
+    body = clean(_BULLET.sub("", text)).strip().rstrip(":").strip()
+    if not body or len(WORD.findall(body)) > 4 or re.search(r"[.!?,;()]", body):
+        return None
+    return next((child for s in subjects if (child := catalogue.child_named(s, body)) is not None), None)
+
+
 def _starts_with_service(text: str) -> bool:
     words = clean(_BULLET.sub("", text)).split()
     return any(get_catalogue().id_for(" ".join(words[:size])) for size in range(min(6, len(words)), 0, -1))
@@ -231,7 +240,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                 if opener is not None:
                     running = (opener,)
                 line_named.extend(n for n in named if n not in line_named)
-        opener = leading_service(text)
+        opener = leading_service(text) or _child_label(text, inherited, catalogue)
         title = _is_short_title(text, bool(bullet))
         if not bullet and _continues(lines, position):
             continue  # the end of the bullet above: it heads nothing

@@ -488,3 +488,14 @@ def test_dynamodb_operations_are_features_named_as_people_write_them():
         service = catalogue.resolve(name, allow_prefix=True)
         assert service.id == service_id and service.parent == "dynamodb"
     assert catalogue.resolve("STS temporary credentials").id == "sts"
+
+
+def test_a_feature_is_named_by_its_short_name_inside_its_parent_only():
+    catalogue = get_catalogue()
+    assert catalogue.child_named("ec2", "On-demand") == "on-demand-instances"
+    assert catalogue.child_named("ec2", "Spot Instance") == "spot-instances"
+    assert catalogue.child_named("kinesis", "Data Streams") == "kinesis-data-streams"
+    # "Dedicated" begins Dedicated Hosts as well as Dedicated Instances, "Data" every Kinesis Data service.
+    assert catalogue.child_named("ec2", "Dedicated") is None
+    assert catalogue.child_named("kinesis", "Data") is None
+    assert catalogue.child_named("s3", "On-demand") is None

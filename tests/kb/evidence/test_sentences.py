@@ -31,6 +31,19 @@ def test_a_short_title_line_heads_what_follows_but_a_described_pair_does_not():
     assert _about(segments, "process in batches")[1] == ("kinesis-data-streams",)
 
 
+def test_a_bare_label_names_a_feature_of_its_section_by_its_short_name():
+    # aws-architect-notes.md 1135-1147: "- On-demand" under EC2's purchasing options, its bullets nested under it
+    text = "- Purchasing options\n  - On-demand\n    - Most expensive but flexible. billed per hour.\n  - Reserved\n    - Purchased for 1 or 3 years."
+    segments = segment_file("architect.md", _lines(text, ("Amazon EC2",)))
+    assert _about(segments, "billed per hour")[1] == ("on-demand-instances",)
+    assert _about(segments, "Purchased for 1 or 3 years")[1] == ("reserved-instances",)
+    # Outside EC2 the same label names nothing, and a short name two features would share names neither.
+    elsewhere = segment_file("notes.md", _lines("- On-demand\n  - billed per hour", ("Pricing",)))
+    assert _about(elsewhere, "billed per hour")[1] == ()
+    dedicated = segment_file("architect.md", _lines("- Dedicated\n  - no sharing", ("Amazon EC2",)))
+    assert _about(dedicated, "no sharing")[1] == ("ec2",)
+
+
 def test_table_cells_belong_to_the_service_heading_their_column():
     # Notion export shape of aws-saa-notes.txt: tab-separated header and row, "•" items inside a cell
     text = "SQS:\t\tSNS:\t\nConsumer pulls • Data is deleted after being consumed\t\tPush data • Data is not persisted\t"
