@@ -49,12 +49,20 @@ def leading_service(text: str) -> str | None:
 
 
 def _child_label(text: str, subjects: tuple[str, ...], catalogue: Catalogue) -> str | None:
-    """The feature a bare label names by its short name inside its service's context ("- On-demand" under EC2's
-    purchasing options heads the bullets about On-Demand Instances)."""
-    body = clean(_BULLET.sub("", text)).strip().rstrip(":").strip()
-    if not body or len(WORD.findall(body)) > 4 or re.search(r"[.!?,;()]", body):
+    """The feature a label names by its short name inside its service's context: "- On-demand" under EC2's
+    purchasing options heads the bullets about On-Demand Instances, "Query: partition key ..." under DynamoDB is
+    about DynamoDB Query. The label is the whole line or what opens it before a colon or a dash."""
+    body = clean(_BULLET.sub("", text)).strip()
+    label = _LABEL_LEAD.match(body)
+    label_text = label.group(1) if label else body.rstrip(":").strip()
+    if not label_text or len(WORD.findall(label_text)) > 4 or re.search(r"[.!?,;()]", label_text):
         return None
-    return next((child for s in subjects if (child := catalogue.child_named(s, body)) is not None), None)
+    contexts = dict.fromkeys(c for s in subjects for c in (s, *sorted(ancestors(s, catalogue))))
+    return next((child for c in contexts if (child := catalogue.child_named(c, label_text)) is not None), None)
+
+
+# "Query: partition key ...", "Scan - reads every item": a label, then what is said of it.
+_LABEL_LEAD = re.compile(r"^([^:\-–]{1,40}?)\s*(?::|\s[-–]\s)\s*\S")
 
 
 def _starts_with_service(text: str) -> bool:
@@ -162,6 +170,14 @@ def _continues(lines: list[NoteLine], position: int) -> bool:
     return indent > above_indent or above.text.rstrip().endswith(",") or body[:1].islower()
 
 
+def _nests(lines: list[NoteLine], position: int, indent: int) -> bool:
+    """True when the next non-blank line is a bullet indented deeper than `indent` (a list nested under this one)."""
+    following = next((line for line in lines[position + 1 :] if line.text.strip()), None)
+    if following is None or not _BULLET.match(following.text):
+        return False
+    return len(following.text) - len(following.text.lstrip(" \t")) > indent
+
+
 def _lone_bullets(lines: list[NoteLine]) -> set[int]:
     """Positions of bullets with no bullet on the non-blank lines just before and after them (used as sub-headings)."""
     filled = [i for i, line in enumerate(lines) if line.text.strip()]
@@ -244,7 +260,11 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
         title = _is_short_title(text, bool(bullet))
         if not bullet and _continues(lines, position):
             continue  # the end of the bullet above: it heads nothing
-        if bullet and (title or opener is not None and (position in alone or _COLON_LEAD.match(text))):
+        if bullet and opener is not None and _nests(lines, position, indent):
+            # "• Scans:" with its own bullets indented under it heads those only; "• Provisioned Throughput"
+            # level with it is no longer about Scan
+            bullets.append((indent, (opener,)))
+        elif bullet and (title or opener is not None and (position in alone or _COLON_LEAD.match(text))):
             # "- Kinesis Data Streams:" heads the flat bullets after it, and a lone "- **S3 Standard-IA**" between
             # paragraphs heads the paragraph after it, not only deeper bullets
             paragraph_subject, bullets, paragraph_line = ((opener,) if opener else tuple(line_named)), [], text.strip()

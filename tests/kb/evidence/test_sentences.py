@@ -44,6 +44,17 @@ def test_a_bare_label_names_a_feature_of_its_section_by_its_short_name():
     assert _about(dedicated, "no sharing")[1] == ("ec2",)
 
 
+def test_a_label_opening_a_line_names_a_feature_and_a_nested_list_ends_with_its_indent():
+    # aws-developer-course.txt 1327-1349 and aws-developer-notes.md 1459-1462, under DynamoDB
+    text = "  • Scans:\n    • Examines every item in the table\n  • Provisioned Throughput\n    • All writes are 1 KB"
+    segments = segment_file("course.txt", _lines(text, ("DynamoDB",)))
+    assert _about(segments, "Examines every item")[1] == ("dynamodb-scan",)
+    assert _about(segments, "All writes are 1 KB")[1] == ("dynamodb",)
+    text = "BatchGetItem - upto 100 items, 16MB of data\n\nQuery: partition key (must be equal)\nupto 1MB of data"
+    segments = segment_file("notes.md", _lines(text, ("DynamoDB",)))
+    assert _about(segments, "upto 1MB of data")[1] == ("dynamodb-query",)
+
+
 def test_table_cells_belong_to_the_service_heading_their_column():
     # Notion export shape of aws-saa-notes.txt: tab-separated header and row, "•" items inside a cell
     text = "SQS:\t\tSNS:\t\nConsumer pulls • Data is deleted after being consumed\t\tPush data • Data is not persisted\t"
