@@ -67,8 +67,8 @@ class SentenceTransformerEmbedder:
         self._load_lock = threading.Lock()  # a warm-up thread and a first query must not make two sessions
         self._tokenizer = None  # for counting tokens (ingest only), read on first use: 0.04 s of a cold `kb ask`
         folder = Path(self._location)
-        self._fast_tokenizer = folder / "tokenizer.json" if (folder / "modules.json").is_file() else None
-        if self._fast_tokenizer is not None and self._fast_tokenizer.is_file():
+        self._tokenizer_file = folder / "tokenizer.json" if (folder / "modules.json").is_file() else None
+        if self._tokenizer_file is not None and self._tokenizer_file.is_file():
             self.max_tokens = read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
             dimension = pooled_dimension(folder)
             if dimension is None:
@@ -129,10 +129,10 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        if self._tokenizer is None and self._fast_tokenizer is not None and self._fast_tokenizer.is_file():
+        if self._tokenizer is None and self._tokenizer_file is not None and self._tokenizer_file.is_file():
             from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(self._fast_tokenizer))
+            tokenizer = Tokenizer.from_file(str(self._tokenizer_file))
             tokenizer.no_truncation()
             tokenizer.no_padding()
             self._tokenizer = tokenizer
