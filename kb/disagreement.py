@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kb.answer import Candidate, asked_dimensions, primary_subject
+from kb.catalogue import get_catalogue
 from kb.compare.aspects import ASPECTS
 from kb.evidence import Conflict, detect_conflict, extract_figures
 from kb.evidence.claims import default_against_opt_in, single_against_many
@@ -77,7 +78,9 @@ def _stated_differently(candidates: list[Candidate], chosen: list[Candidate], qu
         checks.append(default_against_opt_in)
     if not checks:
         return None
-    strong = _near_the_lead(candidates, chosen[0])[:MAX_DISAGREEMENT_CANDIDATES]
+    # A statement of a feature of the lead's service counts here ("On-demand: billed per hour" against "EC2: billed
+    # by the second" for "Is EC2 billed per second or per hour?"); a feature's figures do not (io2 Block Express).
+    strong = _near_the_lead(candidates, chosen[0], with_features=True)[:MAX_DISAGREEMENT_CANDIDATES]
     evidence: dict[str, list[str]] = {}
     for c in strong:
         evidence.setdefault(c.hit.file, []).append(c.quote)
@@ -92,9 +95,13 @@ def _stated_differently(candidates: list[Candidate], chosen: list[Candidate], qu
     return None
 
 
-def _near_the_lead(candidates: list[Candidate], lead: Candidate) -> list[Candidate]:
-    """The candidates scored near the lead and about its subject, best first: those that may disagree with it."""
+def _near_the_lead(candidates: list[Candidate], lead: Candidate, with_features: bool = False) -> list[Candidate]:
+    """The candidates scored near the lead and about its subject (`with_features`: or a feature of it), best first:
+    those that may disagree with it."""
     subject = primary_subject(lead)
+    if with_features and subject:
+        catalogue = get_catalogue()
+        subject = {member for s in subject if s in catalogue.services for member in catalogue.family(s)} | subject
     floor = lead.score * DISAGREEMENT_FLOOR
     return [
         c for c in sorted(candidates, key=lambda c: -c.score)

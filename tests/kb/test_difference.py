@@ -76,6 +76,22 @@ def test_no_stated_difference_abstains_with_the_table():
     assert answer.abstained and answer.comparison == table and not answer.citations
 
 
+def test_one_aspect_stated_of_both_sides_is_enough_to_answer_and_one_side_alone_is_not():
+    # Route 53's routing policies: the notes define each, and say little more of Simple routing
+    defined = [
+        _cell("Simple routing", "what it is", "routes traffic to a single resource", 1382),
+        _cell("Weighted routing", "what it is", "controls the percentage of requests to each resource", 1396),
+        _cell("Simple routing", "use case", "not in notes", None),
+        _cell("Weighted routing", "use case", "load balancing between regions", 1407),
+    ]
+    table = ComparisonTable(services=["Simple routing", "Weighted routing"], aspects=["what it is", "use case"], cells=defined)
+    answer = difference_answer("Simple routing vs Weighted routing?", table, [])
+    assert not answer.abstained
+    assert [c.start_line for c in answer.citations] == [1382, 1396, 1407]
+    one_sided = ComparisonTable(services=table.services, aspects=["use case"], cells=defined[2:])
+    assert difference_answer("Simple routing vs Weighted routing?", one_sided, []).abstained
+
+
 def test_a_difference_question_may_name_its_one_aspect():
     parsed = parse_difference("What is the difference between SQS and SNS in terms of message retention?", get_catalogue())
     assert parsed is not None and parsed.names == ("SQS", "SNS") and parsed.aspect == "message retention"
