@@ -57,12 +57,14 @@ def _child_label(text: str, subjects: tuple[str, ...], catalogue: Catalogue) -> 
     label_text = label.group(1) if label else body.rstrip(":").strip()
     if not label_text or len(WORD.findall(label_text)) > 4 or re.search(r"[.!?,;()]", label_text):
         return None
+    if set(catalogue.find_in_text(body)) & set(subjects):
+        return None  # "On-demand: pay per second for active dedicated host": a way to buy the host, not a feature
     contexts = dict.fromkeys(c for s in subjects for c in (s, *sorted(ancestors(s, catalogue))))
     return next((child for c in contexts if (child := catalogue.child_named(c, label_text)) is not None), None)
 
 
 # "Query: partition key ...", "Scan - reads every item": a label, then what is said of it.
-_LABEL_LEAD = re.compile(r"^([^:\-–]{1,40}?)\s*(?::|\s[-–]\s)\s*\S")
+_LABEL_LEAD = re.compile(r"^(.{1,40}?)\s*(?::\s|\s[-–]\s)\s*\S")
 
 
 def _starts_with_service(text: str) -> bool:

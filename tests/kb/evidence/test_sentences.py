@@ -42,6 +42,9 @@ def test_a_bare_label_names_a_feature_of_its_section_by_its_short_name():
     assert _about(elsewhere, "billed per hour")[1] == ()
     dedicated = segment_file("architect.md", _lines("- Dedicated\n  - no sharing", ("Amazon EC2",)))
     assert _about(dedicated, "no sharing")[1] == ("ec2",)
+    # aws-saa-notes.txt 352-358: a label that goes on to name its section's service is a way of that service.
+    hosts = "- **Dedicated Hosts:** book an entire physical server\n\n- On-demand: pay per second for active dedicated host."
+    assert _about(segment_file("saa.txt", _lines(hosts, ("EC2",))), "pay per second")[1] == ("dedicated-hosts",)
 
 
 def test_a_label_opening_a_line_names_a_feature_and_a_nested_list_ends_with_its_indent():
