@@ -226,9 +226,7 @@ class Catalogue:
     def child_named(self, parent_id: str, label: str) -> str | None:
         """The child of `parent_id` that a short label names inside the parent's context: "On-demand" under EC2 is
         On-Demand Instances, "Data Streams" under Kinesis is Kinesis Data Streams (None when no child is named so)."""
-        key = lookup_key(label)
-        short = self._short_names.get(parent_id, {})
-        return short.get(key) or short.get(key + "s") or (short.get(key[:-1]) if key.endswith("s") else None)
+        return _plural_tolerant(self._short_names.get(parent_id, {}), lookup_key(label))
 
     @cached_property
     def _short_names(self) -> dict[str, dict[str, str]]:
@@ -277,14 +275,7 @@ class Catalogue:
         return members
 
     def _lookup(self, key: str) -> str | None:
-        if not key:
-            return None
-        if key in self._keys:
-            return self._keys[key]
-        # Plural and singular forms of the same name ("Spot Instance" / "spot instances", "SGs").
-        if key.endswith("s") and key[:-1] in self._keys:
-            return self._keys[key[:-1]]
-        return self._keys.get(key + "s")
+        return _plural_tolerant(self._keys, key) if key else None
 
     def _unknown(self, name: str) -> UnknownService:
         suggestions = self.suggest(name)
@@ -336,6 +327,15 @@ class Catalogue:
             if service_id is not None:
                 found.setdefault(service_id)
         return list(found)
+
+
+def _plural_tolerant(keys: dict[str, str], key: str) -> str | None:
+    """keys[key], or the entry of its plural or singular form ("Spot Instance" / "spot instances", "SGs")."""
+    if key in keys:
+        return keys[key]
+    if key.endswith("s") and key[:-1] in keys:
+        return keys[key[:-1]]
+    return keys.get(key + "s")
 
 
 def catalogue_sha256() -> str:

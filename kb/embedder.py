@@ -67,8 +67,9 @@ class SentenceTransformerEmbedder:
         self._load_lock = threading.Lock()  # a warm-up thread and a first query must not make two sessions
         self._tokenizer = None  # for counting tokens (ingest only), read on first use: 0.04 s of a cold `kb ask`
         folder = Path(self._location)
-        self._tokenizer_file = folder / "tokenizer.json" if (folder / "modules.json").is_file() else None
-        if self._tokenizer_file is not None and self._tokenizer_file.is_file():
+        tokenizer_file = folder / "tokenizer.json"
+        self._tokenizer_file = tokenizer_file if tokenizer_file.is_file() and (folder / "modules.json").is_file() else None
+        if self._tokenizer_file is not None:
             self.max_tokens = read_json(folder / "sentence_bert_config.json").get("max_seq_length", 256)
             dimension = pooled_dimension(folder)
             if dimension is None:
@@ -129,7 +130,7 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        if self._tokenizer is None and self._tokenizer_file is not None and self._tokenizer_file.is_file():
+        if self._tokenizer is None and self._tokenizer_file is not None:
             from tokenizers import Tokenizer
 
             tokenizer = Tokenizer.from_file(str(self._tokenizer_file))

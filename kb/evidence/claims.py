@@ -106,7 +106,7 @@ def default_against_opt_in(evidence: dict[str, list[str]]) -> Conflict | None:
             said = _states_default(text_a)
             if not said:
                 continue
-            for b in (f for f in files if f != a):
-                for text_b, opt_in in opt_ins[b][:1]:
-                    return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
+            for b in (f for f in files if f != a and opt_ins[f]):
+                text_b, opt_in = opt_ins[b][0]
+                return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
     return None

@@ -226,7 +226,7 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _WORD = re.compile(r"[A-Za-z][\w@]*(?:-[A-Za-z]\w*)*")
 # Rates are no counts of what follows them either ("100 Gbps", "10 Mbps").
 _OTHER_UNITS = frozenset(u for units in _UNITS.values() for u in units) | {
-    "percent", "cents", "dollars", "usd", "x", "times", "bps", "kbps", "mbps", "gbps", "tbps", "kb/s", "mb/s", "gb/s"}
+    "percent", "cents", "dollars", "usd", "x", "times", "bps", "kbps", "mbps", "gbps", "tbps"}
 # Words that end what a count counts: verbs and links of a sentence, not part of the noun.
 _COUNT_STOPS = STOP_WORDS | frozenset(
     "at by from into than be can will may must is are was were has have out up as so if but not all each every "

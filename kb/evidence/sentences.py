@@ -48,23 +48,24 @@ def leading_service(text: str) -> str | None:
     return None
 
 
-def _child_label(text: str, subjects: tuple[str, ...], catalogue: Catalogue) -> str | None:
+# "Query: partition key ...", "Scan - reads every item": a label, then what is said of it.
+_LABEL_LEAD = re.compile(r"^(.{1,40}?)\s*(?::\s|\s[-–]\s)\s*\S")
+
+
+def _child_label(text: str, subjects: tuple[str, ...], named: list[str], catalogue: Catalogue) -> str | None:
     """The feature a label names by its short name inside its service's context: "- On-demand" under EC2's
     purchasing options heads the bullets about On-Demand Instances, "Query: partition key ..." under DynamoDB is
-    about DynamoDB Query. The label is the whole line or what opens it before a colon or a dash."""
+    about DynamoDB Query. The label is the whole line or what opens it before a colon or a dash; `named` are the
+    services the line names."""
     body = clean(_BULLET.sub("", text)).strip()
     label = _LABEL_LEAD.match(body)
     label_text = label.group(1) if label else body.rstrip(":").strip()
     if not label_text or len(WORD.findall(label_text)) > 4 or re.search(r"[.!?,;()]", label_text):
         return None
-    if set(catalogue.find_in_text(body)) & set(subjects):
+    if set(named) & set(subjects):
         return None  # "On-demand: pay per second for active dedicated host": a way to buy the host, not a feature
     contexts = dict.fromkeys(c for s in subjects for c in (s, *sorted(ancestors(s, catalogue))))
     return next((child for c in contexts if (child := catalogue.child_named(c, label_text)) is not None), None)
-
-
-# "Query: partition key ...", "Scan - reads every item": a label, then what is said of it.
-_LABEL_LEAD = re.compile(r"^(.{1,40}?)\s*(?::\s|\s[-–]\s)\s*\S")
 
 
 def _starts_with_service(text: str) -> bool:
@@ -155,6 +156,10 @@ def _related(service_id: str, heading_subject: tuple[str, ...], catalogue: Catal
 _COLON_LEAD = re.compile(r"^\s*(?:[-*+•]\s+)+\**[^:*()]{1,60}?\**\s*(?:\([^)]{0,30}\)\s*)?\**:")
 
 
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
+
+
 def _continues(lines: list[NoteLine], position: int) -> bool:
     """True for a line that carries on the bullet just above it: wrapped onto an indented line of its own ("File
     shares," / "    security groups"), it is the end of that bullet's sentence, not a label heading what follows."""
@@ -163,8 +168,7 @@ def _continues(lines: list[NoteLine], position: int) -> bool:
     above, line = lines[position - 1], lines[position]
     if above.number != line.number - 1 or not _BULLET.match(above.text):
         return False
-    indent = len(line.text) - len(line.text.lstrip(" \t"))
-    above_indent = len(above.text) - len(above.text.lstrip(" \t"))
+    indent, above_indent = _indent(line.text), _indent(above.text)
     if indent < above_indent or re.search(r"[.!?:]\s*$", above.text):
         return False
     # deeper than the bullet, or level with it but plainly mid-sentence (after a comma, or in lower case)
@@ -177,7 +181,7 @@ def _nests(lines: list[NoteLine], position: int, indent: int) -> bool:
     following = next((line for line in lines[position + 1 :] if line.text.strip()), None)
     if following is None or not _BULLET.match(following.text):
         return False
-    return len(following.text) - len(following.text.lstrip(" \t")) > indent
+    return _indent(following.text) > indent
 
 
 def _lone_bullets(lines: list[NoteLine]) -> set[int]:
@@ -237,7 +241,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
             segments.append(Segment(file, line.number, line.chunk, text[s:e], "heading", named, heading_subject, "", line.vector_row))
             continue
         bullet = _BULLET.match(text)
-        indent = len(text) - len(text.lstrip(" \t"))
+        indent = _indent(text)
         if bullet:
             while bullets and bullets[-1][0] >= indent:
                 bullets.pop()
@@ -258,7 +262,7 @@ def segment_file(file: str, lines: list[NoteLine], catalogue: Catalogue | None =
                 if opener is not None:
                     running = (opener,)
                 line_named.extend(n for n in named if n not in line_named)
-        opener = leading_service(text) or _child_label(text, inherited, catalogue)
+        opener = leading_service(text) or _child_label(text, inherited, line_named, catalogue)
         title = _is_short_title(text, bool(bullet))
         if not bullet and _continues(lines, position):
             continue  # the end of the bullet above: it heads nothing
