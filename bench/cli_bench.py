@@ -87,7 +87,9 @@ def main() -> None:
                     times[state].append(timed(command, QUESTIONS[i % len(QUESTIONS)], index, bytecode))
             for state, runs in times.items():
                 median = statistics.median(runs)
-                verdict = f" (goal <= {GOAL_S} s: {'met' if median <= GOAL_S else 'NOT met'})" if state == "bytecode reused" else ""
+                verdict = ""
+                if state == "bytecode reused":
+                    verdict = f" (goal <= {GOAL_S} s: {'met' if median <= GOAL_S else 'NOT met'})"
                 print(
                     f"cold `kb {command}`, no server, {state}, {args.runs} runs: median {median:.2f} s, "
                     f"fastest {min(runs):.2f} s, slowest {max(runs):.2f} s{verdict}"
