@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from kb.catalogue import Catalogue
-from kb.evidence import Conflict, Segment, SegmentIndex, cell_spans, extract_figures, leading_service
+from kb.evidence import Conflict, Figure, Segment, SegmentIndex, cell_spans, extract_figures, leading_service
 from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -268,6 +268,23 @@ _ASKED_DIMENSIONS = [
     ("count", re.compile(r"\bhow many\b|\bnumber of\b", re.IGNORECASE)),
 ]
 TYPED_FIGURE_BONUS = 0.1
+# "How long by default, and how far can that be extended?" asks two figures: a line that states a default (or plain)
+# value and a maximum answers both ("7 days retention (can be increased to 35 days)"); a bare range "1 to 35 days"
+# gives no default.
+_ASKS_DEFAULT = re.compile(r"\bdefault\b|\bout of the box\b|\bwithout (?:configuring|changing|setting|touching) anything\b", re.IGNORECASE)
+_ASKS_LIMIT = re.compile(
+    r"\b(?:extend\w*|increas\w*|stretch\w*|rais\w*|max(?:imum)?|at most|up to|upper limit|how far(?! back))\b", re.IGNORECASE
+)
+
+
+def asks_default_and_limit(question: str) -> bool:
+    """Whether a question asks both a figure's default and how far it goes."""
+    return bool(_ASKS_DEFAULT.search(question) and _ASKS_LIMIT.search(question))
+
+
+def _default_and_limit(figures: list[Figure]) -> bool:
+    roles = {f.role for f in figures}
+    return "max" in roles and bool(roles & {"default", "value"})
 
 
 def asked_dimensions(question: str) -> list[str]:
@@ -296,6 +313,7 @@ def score_candidates(
     question_tokens, focused_tokens = set(tokens[0]), set(tokens[1])
     wants_figure = asks_for_a_quantity(question)
     dimensions = asked_dimensions(question)
+    both = bool(dimensions) and asks_default_and_limit(question)
     top = max((c.hit.score for c in candidates), default=0.0)
     for c in candidates:
         c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
@@ -304,7 +322,10 @@ def score_candidates(
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
         if wants_figure and _FIGURE.search(c.quote):
             c.score += 0.1
-        if dimensions and extract_figures(c.quote, dimensions):
+        figures = extract_figures(c.quote, dimensions) if dimensions else []
+        if figures:
+            c.score += TYPED_FIGURE_BONUS
+        if both and _default_and_limit(figures):
             c.score += TYPED_FIGURE_BONUS
         if _says_little(c.quote):
             c.score -= 0.15

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer import asked_dimensions, asks_for_a_quantity, candidates_from, pick, quote_context, score_candidates, split_sentences
+from kb.answer import asked_dimensions, asks_default_and_limit, asks_for_a_quantity, candidates_from, pick, quote_context, score_candidates, split_sentences
 from kb.models import Hit
 
 
@@ -92,3 +92,18 @@ def test_a_quote_from_a_slice_of_a_long_line_carries_its_characters():
 def test_the_kind_of_figure_asked_for_is_read_from_the_words_people_use(question: str, dimensions: list[str]):
     assert asked_dimensions(question) == dimensions
     assert asks_for_a_quantity(question) == bool(dimensions)
+
+
+@pytest.mark.parametrize(
+    ("question", "both"),
+    [
+        ("How long are RDS backups kept by default, and how far can that be extended?", True),
+        ("What's the default visibility timeout and how high can I raise it?", True),
+        ("Out of the box, what is the retention, and what is the maximum?", True),
+        ("Without configuring anything, how far back can I look up API calls?", False),  # one figure: how far back
+        ("What is the maximum retention?", False),
+    ],
+)
+def test_a_question_asking_a_default_and_how_far_it_goes_is_read_as_such(question: str, both: bool):
+    assert asks_default_and_limit(question) is both
+

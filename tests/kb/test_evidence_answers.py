@@ -32,6 +32,15 @@ def test_an_answer_leads_with_the_line_about_the_service_asked(real_kb):
     assert all("Kinesis Data Streams" in c.context for c in other)  # if quoted at all, it says whose line it is
 
 
+def test_a_line_stating_the_default_and_the_maximum_leads_when_both_are_asked(real_kb):
+    # aws-developer-course.txt 550 "7 days retention (can be increased to 35 days)" answers both parts; "from 1 to 35
+    # days" gives a range and no default, "by default 24 hrs" no maximum.
+    answer = real_kb.ask("By default how long do RDS automatic backups stay, and how far can I extend it?")
+    first = answer.citations[0]
+    assert (first.file, first.start_line) == ("aws-developer-course.txt", 550)
+    assert "7 days" in first.quote and "35 days" in first.quote
+
+
 def test_notes_that_disagree_are_said_and_both_cited(real_kb):
     answer = real_kb.ask("How long does Kinesis Data Streams keep data?")
     assert answer.conflict_reason and answer.answer.startswith("The notes disagree")
