@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from kb.catalogue import Catalogue
+from kb.catalogue import Catalogue, get_catalogue
 from kb.evidence import Conflict, Figure, Segment, SegmentIndex, cell_spans, extract_figures, leading_service
 from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
@@ -25,7 +25,9 @@ _QUANTITY = re.compile(
     r"|what (is|are) the (default|max|min|limit))\b",
     re.IGNORECASE,
 )
-_FIGURE = re.compile(r"\d")
+# A number that stands as one ("5 IPs", "$3000", "/24", "99.9%"), not a digit inside a word; service names ("Route 53",
+# "EC2") are taken out first.
+_FIGURE = re.compile(r"(?<!\w)\d")
 
 
 @dataclass
@@ -320,9 +322,12 @@ def score_candidates(
         c.lexical = max(_overlap(question_tokens, c.tokens), _overlap(focused_tokens, c.tokens))
         prior = c.hit.score / top if top > 0 else 0.0
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
-        if wants_figure and _FIGURE.search(c.quote):
+        # "Route 53 health checkers" counts no health checkers: names are read out before figures are.
+        text = get_catalogue().without_names(c.quote) if wants_figure or dimensions else c.quote
+        figures = extract_figures(text, dimensions) if dimensions else []
+        # A figure of another kind than the one asked ("layer 4" for a latency) answers nothing asked.
+        if wants_figure and (figures or not dimensions) and _FIGURE.search(text):
             c.score += 0.1
-        figures = extract_figures(c.quote, dimensions) if dimensions else []
         if figures:
             c.score += TYPED_FIGURE_BONUS
         if both and _default_and_limit(figures):

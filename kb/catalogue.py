@@ -218,6 +218,14 @@ class Catalogue:
         """Ids of every service body text names, like find_in_heading but without the aliases too loose for prose."""
         return self._find(self._text_finder, text)
 
+    def without_names(self, text: str) -> str:
+        """The text with every service name body text holds blanked out: "Route 53" and "S3" are names, not numbers."""
+        spans = self._text_finder.spans(text.translate(_FOLD))
+        for start, end in reversed(spans):
+            if self._lookup(lookup_key(text[start:end])) is not None:
+                text = text[:start] + " " * (end - start) + text[end:]
+        return text
+
     def children(self, service_id: str) -> list[str]:
         """Ids of the services whose parent is `service_id`, in file order."""
         self.get(service_id)

@@ -107,3 +107,19 @@ def test_the_kind_of_figure_asked_for_is_read_from_the_words_people_use(question
 def test_a_question_asking_a_default_and_how_far_it_goes_is_read_as_such(question: str, both: bool):
     assert asks_default_and_limit(question) is both
 
+
+
+@pytest.mark.parametrize(
+    ("with_number", "without", "question"),
+    [
+        ("- Traffic goes to Route 53 health checkers", "- Traffic goes to the health checkers", "How many health checkers are there?"),
+        ("- NLB latency is low as it works on layer 4", "- NLB latency is low as it works on the network layer",
+         "How much lower is the latency of NLB?"),
+    ],
+)
+def test_a_number_in_a_name_or_of_another_kind_is_not_the_figure_asked(with_number: str, without: str, question: str):
+    # "Route 53" is a name and "layer 4" no latency: the line earns nothing over the same line without them.
+    candidates = candidates_from([_hit(f"{with_number}\n{without}")])
+    score_candidates(candidates, {("notes.md", c.line, c.part): 0.6 for c in candidates}, question)
+    scores = {c.line: c.score for c in candidates}
+    assert scores[10] == pytest.approx(scores[11])

@@ -499,3 +499,11 @@ def test_a_feature_is_named_by_its_short_name_inside_its_parent_only():
     assert catalogue.child_named("ec2", "Dedicated") is None
     assert catalogue.child_named("kinesis", "Data") is None
     assert catalogue.child_named("s3", "On-demand") is None
+
+
+def test_names_are_blanked_where_they_stand():
+    catalogue = get_catalogue()
+    text = "Route 53 and S3 keep it for 5 days"
+    blanked = catalogue.without_names(text)
+    assert len(blanked) == len(text)  # positions stay where they were
+    assert "53" not in blanked and "S3" not in blanked and "5 days" in blanked
