@@ -322,11 +322,10 @@ def score_candidates(
         c.lexical = max(_overlap(question_tokens, c.tokens), _overlap(focused_tokens, c.tokens))
         prior = c.hit.score / top if top > 0 else 0.0
         c.score = 0.7 * c.dense + 0.4 * c.lexical + 0.3 * prior - 0.02 * c.hit_rank
-        # "Route 53 health checkers" counts no health checkers: names are read out before figures are.
-        text = get_catalogue().without_names(c.quote) if wants_figure or dimensions else c.quote
-        figures = extract_figures(text, dimensions) if dimensions else []
-        # A figure of another kind than the one asked ("layer 4" for a latency) answers nothing asked.
-        if wants_figure and (figures or not dimensions) and _FIGURE.search(text):
+        figures = extract_figures(c.quote, dimensions) if dimensions else []
+        # A figure of another kind than the one asked ("layer 4" for a latency) answers nothing asked; the 53 of
+        # "Route 53" is none at all.
+        if wants_figure and (figures or not dimensions) and _FIGURE.search(get_catalogue().without_numbered_names(c.quote)):
             c.score += 0.1
         if figures:
             c.score += TYPED_FIGURE_BONUS

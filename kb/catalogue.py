@@ -218,11 +218,15 @@ class Catalogue:
         """Ids of every service body text names, like find_in_heading but without the aliases too loose for prose."""
         return self._find(self._text_finder, text)
 
-    def without_names(self, text: str) -> str:
-        """The text with every service name body text holds blanked out: "Route 53" and "S3" are names, not numbers."""
-        spans = self._text_finder.spans(text.translate(_FOLD))
-        for start, end in reversed(spans):
-            if self._lookup(lookup_key(text[start:end])) is not None:
+    def without_numbered_names(self, text: str) -> str:
+        """The text with the service names that hold a number as a word ("Route 53") blanked out where they stand: the
+        53 is no figure. A digit inside a word ("S3", "gp2") is read as no number anyway, and a count of a service
+        ("15 read replicas", "2 EC2 instances") keeps its noun."""
+        if _NUMBER_WORD.search(text) is None:
+            return text
+        for start, end in reversed(self._text_finder.spans(text.translate(_FOLD))):
+            name = text[start:end]
+            if _NUMBER_WORD.search(name) and self._lookup(lookup_key(name)) is not None:
                 text = text[:start] + " " * (end - start) + text[end:]
         return text
 
@@ -335,6 +339,9 @@ class Catalogue:
             if service_id is not None:
                 found.setdefault(service_id)
         return list(found)
+
+
+_NUMBER_WORD = re.compile(r"(?<!\w)\d")
 
 
 def _plural_tolerant(keys: dict[str, str], key: str) -> str | None:

@@ -8,6 +8,7 @@ from functools import cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kb.catalogue import get_catalogue
 from kb.evidence.text import STOP_WORDS, crude_stem
 
 _UNITS: dict[str, dict[str, float]] = {
@@ -101,7 +102,9 @@ def figures_near(text: str, dimensions: Iterable[str], keywords: re.Pattern[str]
 
 
 def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
-    """Figures of the given dimensions in a note's text, with their roles; a range "1 to 365 days" gives a min and a max."""
+    """Figures of the given dimensions in a note's text, with their roles; a range "1 to 365 days" gives a min and a max.
+    The number of a name is none ("Route 53 supports ..." counts nothing)."""
+    text = get_catalogue().without_numbered_names(text)
     figures: list[Figure] = []
     for dimension in dimensions:
         if dimension == "count":

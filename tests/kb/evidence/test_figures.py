@@ -90,3 +90,10 @@ def test_a_period_says_how_often_or_in_what_steps():
 def test_instantaneous_is_a_duration_of_zero_unless_denied():
     assert [(f.value, f.text) for f in extract_figures("Failover in Aurora is instantaneous.", ["duration"])] == [(0.0, "instantaneous")]
     assert extract_figures("LBs can scale but not instantaneously", ["duration"]) == []
+
+
+def test_the_number_of_a_name_is_no_figure():
+    # aws-saa-notes.txt 1270: "Route 53 supports the following DNS records" counts nothing.
+    assert extract_figures("Route 53 supports the following DNS record types", ["count"]) == []
+    assert [f.text for f in extract_figures("About 15 global health checkers will check it", ["count"])] == ["15 global health checkers"]
+    assert [f.of for f in extract_figures("up to 16 EC2 instances", ["count"])] == ["ec2 instanc"]
