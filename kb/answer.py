@@ -279,6 +279,40 @@ _ASKS_LIMIT = re.compile(
 )
 
 
+# "How do I / how can I / what steps": the answer is something to do. A sentence that says what to do (an instruction,
+# a setting, a command) answers it better than one that says what a thing is.
+_ASKS_HOW_TO = re.compile(
+    r"\bhow (?:do|can|should|would|could|must) (?:i|we|you|my|our)\b|\bhow to\b|\bwhat (?:steps|should (?:i|we))\b"
+    r"|\bwhat (?:do|must) (?:i|we) (?:do|set|configure|use|change)\b|\bwhat am i missing\b",
+    re.IGNORECASE,
+)
+_SAYS_WHAT_TO_DO = re.compile(
+    r"^(?:to [^,]{3,60},\s*)?(?:create|set|use|enable|disable|configure|add|attach|run|call|tell|deny|allow|turn|install|"
+    r"define|specify|choose|select|increase|decrease|change|update|assign|grant|apply|deploy|associate|register|"
+    r"subscribe|mount|launch|pass|invoke|put|send|move|copy|delete|remove|restrict|block|encrypt|rotate|schedule)\b"
+    r"|\bcan be (?:set|enabled|disabled|configured|changed|increased|decreased|extended|raised|turned on|turned off)\b"
+    r"|\b(?:must|need to|needs to|have to|has to|should)\s+(?:be\s+)?(?:set|enabled?|creat\w*|use[ds]?|configured?|add\w*|"
+    r"attach\w*|turn\w* on|call\w*)\b",
+    re.IGNORECASE,
+)
+HOW_TO_BONUS = 0.1
+
+
+def asks_how_to(question: str) -> bool:
+    """Whether a question asks what to do ("How do I make a Query return newest first?")."""
+    return bool(_ASKS_HOW_TO.search(question))
+
+
+def says_what_to_do(sentence: str) -> bool:
+    """Whether a sentence says what to do: an instruction or a setting that can be changed; not a title ("Enable X-Ray
+    Tracing for API Gateway" heads the steps)."""
+    text = _BULLET.sub("", sentence).strip(" *_`")
+    words = re.findall(r"[A-Za-z]\w*", text)
+    if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words):
+        return False
+    return bool(_SAYS_WHAT_TO_DO.search(text))
+
+
 def asks_default_and_limit(question: str) -> bool:
     """Whether a question asks both a figure's default and how far it goes."""
     return bool(_ASKS_DEFAULT.search(question) and _ASKS_LIMIT.search(question))
@@ -316,6 +350,7 @@ def score_candidates(
     wants_figure = asks_for_a_quantity(question)
     dimensions = asked_dimensions(question)
     both = bool(dimensions) and asks_default_and_limit(question)
+    how_to = asks_how_to(question)
     top = max((c.hit.score for c in candidates), default=0.0)
     for c in candidates:
         c.dense = dense_by_line.get((c.hit.file, c.line, c.part), 0.0)
@@ -331,6 +366,8 @@ def score_candidates(
             c.score += TYPED_FIGURE_BONUS
         if both and _default_and_limit(figures):
             c.score += TYPED_FIGURE_BONUS
+        if how_to and says_what_to_do(c.quote):
+            c.score += HOW_TO_BONUS
         if _says_little(c.quote):
             c.score -= 0.15
 

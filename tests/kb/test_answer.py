@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb.answer import asked_dimensions, asks_default_and_limit, asks_for_a_quantity, candidates_from, pick, quote_context, score_candidates, split_sentences
+from kb.answer import (
+    asked_dimensions, asks_default_and_limit, asks_for_a_quantity, asks_how_to, candidates_from, pick,
+    quote_context, says_what_to_do, score_candidates, split_sentences,
+)
 from kb.models import Hit
 
 
@@ -123,3 +126,28 @@ def test_a_number_in_a_name_or_of_another_kind_is_not_the_figure_asked(with_numb
     score_candidates(candidates, {("notes.md", c.line, c.part): 0.6 for c in candidates}, question)
     scores = {c.line: c.score for c in candidates}
     assert scores[10] == pytest.approx(scores[11])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "instructs"),
+    [
+        ("Sort order is ascending, the ScanIndexForward parameter can be set to false to sort in descending order", True),
+        ("To force SSL, create an S3 bucket policy with a DENY on the condition", True),
+        ("- create the usage plan with the desired throttle and quota limits.", True),
+        ("ECR is a private Docker image repository", False),
+        ("Enable X-Ray Tracing for API Gateway", False),  # a title heads the steps; it is not one
+        ("aws sqs create-queue --queue-name Messages", False),  # a command of some other task
+    ],
+)
+def test_a_sentence_that_says_what_to_do_is_told_from_one_that_says_what_a_thing_is(sentence: str, instructs: bool):
+    assert says_what_to_do(sentence) is instructs
+
+
+def test_a_how_to_question_leads_with_what_to_do():
+    question = "How do I make a Query return items newest-first?"
+    assert asks_how_to(question) and not asks_how_to("What is a Query?")
+    hit = _hit("- Results of a Query are returned in sort key order\n- The ScanIndexForward parameter can be set to false")
+    candidates = candidates_from([hit])
+    score_candidates(candidates, {("notes.md", c.line, c.part): 0.6 for c in candidates}, question)
+    assert pick(candidates, max_sentences=1)[0].line == 11
+
