@@ -32,12 +32,29 @@ def _written(form: str) -> Callable[[str], bool]:
     return lambda text: pattern.search(text) is not None
 
 
+# What a "no limit" is of, when the words after it say: "no limit how many messages" bounds a count, "unlimited storage"
+# a size. It then states no limit of the other kind.
+_BOUND_OF = {
+    "count": re.compile(r"^\W*(?:\w+\W+){0,3}?(?:how many|number of)\b", re.IGNORECASE),
+    "size": re.compile(r"^\W*(?:\w+\W+){0,3}?(?:size|storage|space|capacity|data|length|[kmgtp]i?b)\b", re.IGNORECASE),
+}
+
+
+def _no_limit_of(dimension: str, text: str) -> bool:
+    """Whether the text says there is no limit, and not of another kind than `dimension`."""
+    for match in BOUNDLESS.finditer(text):
+        after = text[match.end() : match.end() + 40]
+        if not any(kind != dimension and bound.search(after) for kind, bound in _BOUND_OF.items()):
+            return True
+    return False
+
+
 def _measured(dimension: str, also: str = "") -> Callable[[str], bool]:
     """A kind stated by a figure the evidence layer reads (a count, a size, a duration), or by saying there is no limit."""
     other = re.compile(also, re.IGNORECASE) if also else None
 
     def stated_in(text: str) -> bool:
-        if BOUNDLESS.search(text) or (other is not None and other.search(text)):
+        if _no_limit_of(dimension, text) or (other is not None and other.search(text)):
             return True
         return bool(extract_figures(text, [dimension]))
 

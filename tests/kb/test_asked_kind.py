@@ -44,3 +44,10 @@ def test_questions_asking_no_kind_or_giving_one_as_an_example_are_not_checked():
     # "an app-specific number, like how many users are logged in" describes the metric; it asks for no count.
     question = "How do I scale my Auto Scaling group on an app-specific number, like how many users are logged in?"
     assert unstated_kind(question, ["Use a custom CloudWatch metric with target tracking."]) is None
+
+
+def test_no_limit_on_a_count_states_no_size():
+    # "max length of a queue name" is not answered by the queue holding any number of messages.
+    assert unstated_kind("What is the max length of a queue name?", ["There is no limit how many messages can be in the queue."]) == "size"
+    assert unstated_kind("How many messages can a queue hold?", ["There is no limit how many messages can be in the queue."]) is None
+    assert unstated_kind("What is the maximum object size?", ["Unlimited storage, no limit on size"]) is None
