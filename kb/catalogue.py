@@ -220,15 +220,24 @@ class Catalogue:
 
     def without_numbered_names(self, text: str) -> str:
         """The text with the service names that hold a number as a word ("Route 53") blanked out where they stand: the
-        53 is no figure. A digit inside a word ("S3", "gp2") is read as no number anyway, and a count of a service
-        ("15 read replicas", "2 EC2 instances") keeps its noun."""
-        if _NUMBER_WORD.search(text) is None:
-            return text
+        53 is no figure. A digit inside a word ("S3", "gp2") is read as no number anyway, a count of a service
+        ("15 read replicas", "2 EC2 instances") keeps its noun, and "layer 7" (of "layer 7 load balancer") is a layer."""
+        if self._name_numbers is None or self._name_numbers.search(text) is None:
+            return text  # most lines: no number that a name holds
         for start, end in reversed(self._text_finder.spans(text.translate(_FOLD))):
             name = text[start:end]
-            if _NUMBER_WORD.search(name) and self._lookup(lookup_key(name)) is not None:
+            if _NAMED_NUMBER.search(name) and self._lookup(lookup_key(name)) is not None:
                 text = text[:start] + " " * (end - start) + text[end:]
         return text
+
+    @cached_property
+    def _name_numbers(self) -> re.Pattern[str] | None:
+        """The numbers that names hold as words ("53", "9"), as one pattern: a quick test before looking for names."""
+        numbers = {
+            m.group(1) for service in self.services.values() for name in (*service.aliases, *service.case_sensitive_aliases)
+            for m in _NAMED_NUMBER.finditer(name)
+        }
+        return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(map(re.escape, numbers)))})(?!\w)") if numbers else None
 
     def children(self, service_id: str) -> list[str]:
         """Ids of the services whose parent is `service_id`, in file order."""
@@ -341,7 +350,8 @@ class Catalogue:
         return list(found)
 
 
-_NUMBER_WORD = re.compile(r"(?<!\w)\d")
+# A number a name holds as a word ("Route 53", "Cloud 9"); after "layer" it is the layer, a figure.
+_NAMED_NUMBER = re.compile(r"(?<!\blayer )(?<!\w)(\d+)(?!\w)", re.IGNORECASE)
 
 
 def _plural_tolerant(keys: dict[str, str], key: str) -> str | None:

@@ -508,3 +508,4 @@ def test_a_name_that_holds_a_number_is_blanked_where_it_stands():
     assert len(blanked) == len(text)  # positions stay where they were
     assert "53" not in blanked
     assert blanked.endswith("and S3 keep 2 EC2 instances for 5 days")  # a digit inside a word is no number anyway
+    assert catalogue.without_numbered_names("ALB is a layer 7 load balancer") == "ALB is a layer 7 load balancer"
