@@ -222,22 +222,24 @@ class Catalogue:
         """The text with the service names that hold a number as a word ("Route 53") blanked out where they stand: the
         53 is no figure. A digit inside a word ("S3", "gp2") is read as no number anyway, a count of a service
         ("15 read replicas", "2 EC2 instances") keeps its noun, and "layer 7" (of "layer 7 load balancer") is a layer."""
-        if self._name_numbers is None or self._name_numbers.search(text) is None:
-            return text  # most lines: no number that a name holds
-        for start, end in reversed(self._text_finder.spans(text.translate(_FOLD))):
-            name = text[start:end]
-            if _NAMED_NUMBER.search(name) and self._lookup(lookup_key(name)) is not None:
-                text = text[:start] + " " * (end - start) + text[end:]
-        return text
+        if self._numbered_names is None:
+            return text
+        return self._numbered_names.sub(lambda m: " " * len(m.group(0)), text)
 
     @cached_property
-    def _name_numbers(self) -> re.Pattern[str] | None:
-        """The numbers that names hold as words ("53", "9"), as one pattern: a quick test before looking for names."""
-        numbers = {
-            m.group(1) for service in self.services.values() for name in (*service.aliases, *service.case_sensitive_aliases)
-            for m in _NAMED_NUMBER.finditer(name)
-        }
-        return re.compile(rf"(?<!\w)(?:{'|'.join(sorted(map(re.escape, numbers)))})(?!\w)") if numbers else None
+    def _numbered_names(self) -> re.Pattern[str] | None:
+        """The names that hold a number as a word, each up to its number ("route 53" of "Route 53 failover routing"),
+        as one small pattern: the whole catalogue's finder costs a cold start 0.03 s to build."""
+        heads = set()
+        for service in self.services.values():
+            for name in (*service.aliases, *service.case_sensitive_aliases):
+                number = _NAMED_NUMBER.search(name)
+                if number is not None:
+                    heads.add(tuple(re.findall(r"[^\W_]+", name[: number.end()].lower())))
+        if not heads:
+            return None
+        alternatives = sorted((r"[\W_]*".join(map(re.escape, words)) for words in heads), key=len, reverse=True)
+        return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
 
     def children(self, service_id: str) -> list[str]:
         """Ids of the services whose parent is `service_id`, in file order."""
