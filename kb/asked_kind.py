@@ -69,7 +69,10 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind("year", re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:did|was|were)\b", _I), _written(r"\b(?:19|20)\d\d\b")),
     _Kind("port number", re.compile(r"\b(?:what|which) port\b|\bport number\b|\bdefault port\b|\blistens? on\b", _I),
           _written(r"\b\d{2,5}\b")),
-    _Kind("price", re.compile(r"\bprice\b|\bhow much (?:does|do|will|would|is)\b[^?]*\bcost\b|\bcost per\b|\bhourly (?:rate|cost)\b", _I),
+    # "How much does Fargate charge", "how much am I charged", "the hourly port charge": a price, in the words of a bill.
+    _Kind("price", re.compile(
+        r"\bprice\b|\bhow much (?:does|do|did|will|would|is|are|am)\b[^?]*\b(?:cost|charge[ds]?|pay|billed)\b"
+        r"|\b(?:cost|charge) per\b|\bhourly (?:\w+ )?(?:rate|cost|charge|fee)\b", _I),
           _written(r"\$\s?\d|\b\d+(?:\.\d+)?\s?(?:usd|dollars?|cents?)\b")),
     # "How many days" asks a duration, which the duration kind reads; "(a number) like how many users" is an example.
     _Kind("count", re.compile(

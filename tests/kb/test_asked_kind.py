@@ -51,3 +51,17 @@ def test_no_limit_on_a_count_states_no_size():
     assert unstated_kind("What is the max length of a queue name?", ["There is no limit how many messages can be in the queue."]) == "size"
     assert unstated_kind("How many messages can a queue hold?", ["There is no limit how many messages can be in the queue."]) is None
     assert unstated_kind("What is the maximum object size?", ["Unlimited storage, no limit on size"]) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does Fargate charge per vCPU-hour?",
+        "How much am I charged for an idle Elastic IP?",
+        "What's the hourly port charge for a dedicated connection?",
+        "How much do I pay for each request?",
+    ],
+)
+def test_a_price_is_asked_in_the_words_of_a_bill(question: str):
+    assert unstated_kind(question, ["With Fargate, it's all serverless!", "No more EC2"]) == "price"
+    assert unstated_kind(question, ["It costs $0.04 per vCPU per hour"]) is None
