@@ -67,7 +67,7 @@ _STATES_SIZE = _measured("size", r"\b\d+\s?(?:characters|chars)\b")
 _STATES_DURATION = _measured("duration")
 _KINDS: tuple[_Kind, ...] = (
     _Kind("year", re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:did|was|were)\b", _I), _written(r"\b(?:19|20)\d\d\b")),
-    _Kind("port number", re.compile(r"\b(?:what|which) port\b|\bport number\b|\bdefault port\b|\blistens? on\b", _I),
+    _Kind("port number", re.compile(r"\b(?:what|which) (?:\w+ )?port\b|\bport number\b|\bdefault port\b|\blistens? on\b", _I),
           _written(r"\b\d{2,5}\b")),
     # "How much does Fargate charge", "how much am I charged", "the hourly port charge": a price, in the words of a bill.
     _Kind("price", re.compile(
@@ -78,9 +78,14 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind("count", re.compile(
         r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b",
         _I), _STATES_COUNT),
-    _Kind("size", re.compile(r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length)\b|\bhow (?:large|big)\b", _I),
+    _Kind("size", re.compile(
+        r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length|capacity)\b|\bhow (?:large|big)\b", _I),
           _STATES_SIZE),
-    _Kind("duration", re.compile(r"\bhow long\b", _I), _STATES_DURATION),
+    # "the longest expiration", "the maximum duration", "how many days": a duration named by what lasts.
+    _Kind("duration", re.compile(
+        r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b"
+        r"|\b(?:longest|shortest|max(?:imum)?|min(?:imum)?) (?:\w+ ){0,2}(?:duration|expiration|expiry|lifetime|retention"
+        r"|timeout|ttl|period|interval)\b", _I), _STATES_DURATION),
     # A limit of no named kind ("the limit on hosted zones", "a size limit"): a count, a size or a duration states it.
     # "sending limit", "rate limit", "API call quota": a limit named by what it limits.
     _Kind("limit", re.compile(

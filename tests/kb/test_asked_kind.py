@@ -65,3 +65,17 @@ def test_no_limit_on_a_count_states_no_size():
 def test_a_price_is_asked_in_the_words_of_a_bill(question: str):
     assert unstated_kind(question, ["With Fargate, it's all serverless!", "No more EC2"]) == "price"
     assert unstated_kind(question, ["It costs $0.04 per vCPU per hour"]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What's the longest expiration I can give a presigned URL?", "duration"),
+        ("What is the maximum duration of a stickiness cookie?", "duration"),
+        ("How many days are deleted items kept?", "duration"),
+        ("What's the maximum storage capacity of a file system?", "size"),
+        ("Which SMTP port should my application use?", "port number"),
+    ],
+)
+def test_a_kind_is_asked_by_naming_what_it_measures(question: str, kind: str):
+    assert unstated_kind(question, ["It is a managed service."]) == kind
