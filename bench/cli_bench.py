@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -64,7 +65,7 @@ def timed(command: str, question: str, index: Path, bytecode: dict[str, str]) ->
     return seconds
 
 
-def _without_bytecode_settings(environ: os._Environ[str]) -> dict[str, str]:
+def _without_bytecode_settings(environ: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
 
 

@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from kb.catalogue import Catalogue, get_catalogue
-from kb.evidence import Conflict, Figure, Segment, SegmentIndex, cell_spans, extract_figures, leading_service
+from kb.catalogue import Catalogue
+from kb.evidence import Conflict, Figure, Segment, SegmentIndex, cell_spans, extract_figures, leading_service, states_a_number
 from kb.evidence.lineage import ancestors
 from kb.lexical import tokenize
 from kb.models import Answer, Citation, Hit
@@ -25,9 +25,6 @@ _QUANTITY = re.compile(
     r"|what (is|are) the (default|max|min|limit))\b",
     re.IGNORECASE,
 )
-# A number that stands as one ("5 IPs", "$3000", "/24", "99.9%"), not a digit inside a word; service names ("Route 53",
-# "EC2") are taken out first.
-_FIGURE = re.compile(r"(?<!\w)\d")
 
 
 @dataclass
@@ -349,7 +346,7 @@ def score_candidates(
     question_tokens, focused_tokens = set(tokens[0]), set(tokens[1])
     wants_figure = asks_for_a_quantity(question)
     dimensions = asked_dimensions(question)
-    both = bool(dimensions) and asks_default_and_limit(question)
+    both = asks_default_and_limit(question)
     how_to = asks_how_to(question)
     top = max((c.hit.score for c in candidates), default=0.0)
     for c in candidates:
@@ -360,7 +357,7 @@ def score_candidates(
         figures = extract_figures(c.quote, dimensions) if dimensions else []
         # A figure of another kind than the one asked ("layer 4" for a latency) answers nothing asked; the 53 of
         # "Route 53" is none at all.
-        if wants_figure and (figures or not dimensions) and _FIGURE.search(get_catalogue().without_numbered_names(c.quote)):
+        if wants_figure and (figures or not dimensions) and states_a_number(c.quote):
             c.score += 0.1
         if figures:
             c.score += TYPED_FIGURE_BONUS

@@ -62,6 +62,8 @@ def _measured(dimension: str, also: str = "") -> Callable[[str], bool]:
 
 
 _I = re.IGNORECASE
+# "How many days" asks a duration, not a count.
+_TIME_UNITS = r"(?:days|hours|minutes|seconds|weeks|months|years)"
 _STATES_COUNT = _measured("count", _ROUGH_COUNTS)
 _STATES_SIZE = _measured("size", r"\b\d+\s?(?:characters|chars)\b")
 _STATES_DURATION = _measured("duration")
@@ -76,14 +78,14 @@ _KINDS: tuple[_Kind, ...] = (
           _written(r"\$\s?\d|\b\d+(?:\.\d+)?\s?(?:usd|dollars?|cents?)\b")),
     # "How many days" asks a duration, which the duration kind reads; "(a number) like how many users" is an example.
     _Kind("count", re.compile(
-        r"(?<!like )(?<!such as )\bhow many\b(?! (?:days|hours|minutes|seconds|weeks|months|years)\b)|\b(?:max(?:imum)?|default|total) number of\b",
+        rf"(?<!like )(?<!such as )\bhow many\b(?! {_TIME_UNITS}\b)|\b(?:max(?:imum)?|default|total) number of\b",
         _I), _STATES_COUNT),
     _Kind("size", re.compile(
         r"\b(?:max(?:imum)?|largest|biggest) (?:\w+ ){0,2}(?:size|length|capacity)\b|\bhow (?:large|big)\b", _I),
           _STATES_SIZE),
     # "the longest expiration", "the maximum duration", "how many days": a duration named by what lasts.
     _Kind("duration", re.compile(
-        r"\bhow long\b|\bhow many (?:days|hours|minutes|seconds|weeks|months|years)\b"
+        rf"\bhow long\b|\bhow many {_TIME_UNITS}\b"
         r"|\b(?:longest|shortest|max(?:imum)?|min(?:imum)?) (?:\w+ ){0,2}(?:duration|expiration|expiry|lifetime|retention"
         r"|timeout|ttl|period|interval)\b", _I), _STATES_DURATION),
     # A limit of no named kind ("the limit on hosted zones", "a size limit"): a count, a size or a duration states it.

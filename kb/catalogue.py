@@ -48,9 +48,14 @@ _SUGGESTION_CUTOFF = 0.6
 _FALLBACK_CUTOFF = 0.3
 
 
+def _name_words(name: str) -> list[str]:
+    """The lower-case words of a name, punctuation and underscores dropped ("Route-53" -> ["route", "53"])."""
+    return re.findall(r"[^\W_]+", name.lower())
+
+
 def lookup_key(name: str) -> str:
     """Normalise a service name for lookup: lowercase, leading "AWS"/"Amazon" dropped, only letters and digits kept."""
-    words = re.findall(r"[^\W_]+", name.lower())
+    words = _name_words(name)
     while len(words) > 1 and words[0] in _PREFIXES:
         words.pop(0)
     return "".join(words)
@@ -235,7 +240,7 @@ class Catalogue:
             for name in (*service.aliases, *service.case_sensitive_aliases):
                 number = _NAMED_NUMBER.search(name)
                 if number is not None:
-                    heads.add(tuple(re.findall(r"[^\W_]+", name[: number.end()].lower())))
+                    heads.add(tuple(_name_words(name[: number.end()])))
         if not heads:
             return None
         alternatives = sorted((r"[\W_]*".join(map(re.escape, words)) for words in heads), key=len, reverse=True)

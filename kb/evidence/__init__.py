@@ -18,7 +18,7 @@ way wherever it is quoted:
 from __future__ import annotations
 
 from kb.evidence.conflicts import Conflict, detect_conflict
-from kb.evidence.figures import Figure, extract_figures, figures_near
+from kb.evidence.figures import Figure, extract_figures, figures_near, states_a_number
 from kb.evidence.index import SegmentIndex, segment_index, sentence_subjects
 from kb.evidence.segment import NoteLine, NoteSentence, Segment
 from kb.evidence.sentences import leading_service, segment_file
@@ -39,5 +39,6 @@ __all__ = [
     "segment_file",
     "segment_index",
     "sentence_subjects",
+    "states_a_number",
     "table_blocks",
 ]

@@ -101,6 +101,15 @@ def figures_near(text: str, dimensions: Iterable[str], keywords: re.Pattern[str]
     return out
 
 
+# A number that stands as one ("5 IPs", "$3000", "/24", "99.9%"), not a digit inside a word ("S3", "gp2").
+_STANDALONE_NUMBER = re.compile(r"(?<!\w)\d")
+
+
+def states_a_number(text: str) -> bool:
+    """Whether a text holds a number of any kind, the number of a name ("Route 53") not counted."""
+    return _STANDALONE_NUMBER.search(get_catalogue().without_numbered_names(text)) is not None
+
+
 def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
     """Figures of the given dimensions in a note's text, with their roles; a range "1 to 365 days" gives a min and a max.
     The number of a name is none ("Route 53 supports ..." counts nothing)."""
