@@ -243,6 +243,7 @@ def _free_word_patterns() -> dict[str, str]:
         "encryption": ASPECTS["encryption"].strong, "security": ASPECTS["security"].strong,
         "latency": r"latency|millisecond|\bms\b|real[- ]time", "monitoring": r"monitor|cloudwatch|metrics?|logs?",
         "limits": ASPECTS["limits"].strong, "backup": ASPECTS["backup and snapshots"].strong,
+        "kept": ASPECTS["retention"].strong, "retained": ASPECTS["retention"].strong,
     }
 
 
@@ -283,7 +284,9 @@ def free_aspect(text: str) -> Aspect:
     words = key.split()
     if not words:
         raise BadQuery(f"The aspect {text!r} has no words in it.")
-    content = [w for w in words if w not in STOP_WORDS and len(w) >= 3] or words
+    # "how long it's kept" asks for a duration; "long" is no word the notes need to hold ("stored for 90 days")
+    asked = {m.group(1): _HOW_ASKS[m.group(1)] for m in _HOW.finditer(key)}
+    content = [w for w in words if w not in STOP_WORDS and len(w) >= 3 and w not in asked] or words
     asks_a_count = any(_LIMIT_CUE.fullmatch(w) or _FIGURE_CUES["count"].fullmatch(w) for w in words)
     # "number of read replicas": the notes say "up to 5 read replicas"; the asking words are no words of the notes
     named_words = [w for w in content if not (asks_a_count and _ASKING.fullmatch(w))] or content
@@ -299,7 +302,9 @@ def free_aspect(text: str) -> Aspect:
     need = max(1, len(stems) // 2)
     weak = "|".join("^" + "".join(f"(?=.*?{stem})" for stem in group) for group in combinations(stems, need)) if len(stems) > 1 else ""
     name = " ".join(text.split())
-    figures = tuple(dimension for dimension, cue in _FIGURE_CUES.items() if any(cue.fullmatch(w) for w in words))
+    figures = tuple(
+        dimension for dimension, cue in _FIGURE_CUES.items() if dimension in asked.values() or any(cue.fullmatch(w) for w in words)
+    )
     if not figures and any(_LIMIT_CUE.fullmatch(w) for w in words):
         # "max read replicas" counts; "max data per request" measures a size; "max message size" says so itself
         figures = ("size",) if "data" in words else ("count",)
@@ -346,12 +351,15 @@ def _slot_pattern(slot: list[str], named_words: list[str]) -> str:
 
 # Words in a free-form aspect that say which figures it compares ("max execution time" compares durations).
 _FIGURE_CUES = {
-    "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window"),
+    "duration": re.compile(r"time|times|duration|retention|period|timeout|ttl|expiry|expiration|age|window|lifetime|lifespan|validity"),
     "period": re.compile(r"often|frequency|frequently|granularity|increments?|interval|cadence|billed|billing|charged"),
     "size": re.compile(r"size|sizes|memory|storage|capacity|payload|disk|volume"),
     "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
     "count": re.compile(r"many|count|number|replicas|quota|quotas"),
 }
+# "how long", "how often", "how big": the figure a question form asks for.
+_HOW_ASKS = {"long": "duration", "often": "period", "big": "size", "large": "size", "many": "count"}
+_HOW = re.compile(rf"\bhow ({'|'.join(_HOW_ASKS)})\b")
 # Words asking for a limit: of a count ("max read replicas") unless another word says which figure ("max size").
 _LIMIT_CUE = re.compile(r"max|maximum|limit|limits")
 # Words that ask for a count rather than name what is counted.

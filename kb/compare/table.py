@@ -264,7 +264,7 @@ def _cell(
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
 
 
-_ASKS_A_FIGURE = re.compile(r"\b(?:max|maximum|min|minimum|limits?|size|how (?:many|long)|number|time|ttl|lifetime)\b", re.IGNORECASE)
+_ASKS_A_FIGURE = re.compile(r"\b(?:max|maximum|min|minimum|limits?|size|how (?:many|long|often|big|large)|number|time|ttl|lifetime)\b", re.IGNORECASE)
 
 
 def _states_a_figure(c: Candidate, aspect: Aspect) -> bool:

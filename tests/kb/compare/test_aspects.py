@@ -36,3 +36,15 @@ def test_a_granularity_or_frequency_compares_periods_and_a_time_compares_duratio
     assert resolve_aspect("billing granularity").figures == ("period",)
     assert resolve_aspect("how often are backups taken").figures == ("period",)
     assert resolve_aspect("failover time").figures == ("duration",)
+
+
+def test_how_long_and_how_often_ask_for_a_figure_and_are_no_words_the_notes_must_hold():
+    kept = resolve_aspect("how long it's kept")
+    assert kept.figures == ("duration",)
+    # the notes say "stored for 90 days" or "retained for 7 days", never "how long"
+    assert kept.keyword_score("Events are retained for 90 days") == 1.0
+    assert kept.keyword_score("It takes a long time to restore") == 0.0
+    often = resolve_aspect("how often transaction logs are backed up")
+    assert often.figures == ("period",) and often.keyword_score("transaction logs are backed up every 5 minutes") == 1.0
+    assert resolve_aspect("how big a message can be").figures == ("size",)
+    assert resolve_aspect("credential lifetime").figures == ("duration",)
