@@ -117,7 +117,7 @@ ASPECTS: dict[str, Aspect] = {
         Aspect("use case", "typical use case: what it is good for, when to use it, best suited workloads",
                r"^\W*(?:it|they|this|these)\b[\w' ]{0,25}\bused (?:for|in|to|when)\b|use ?cases?|good for|useful for|great (?:fit|to|for)|suitable|ideal|best for|meant for|designed (?:for|to)|makes? it [\w ]{0,25}\bfor\b|use it (?:when|for)|recommended|should (?:not )?be|legacy|\bold\b|older generation|extreme performance|mostly used",
                r"used (?:for|in|to)|\bfor\b.*\b(?:applications?|workloads?)\b|when (?:you|we) need",
-               ("use cases", "usage", "when to use", "good for", "best for"), description_keyword=1.0),
+               ("use cases", "usage", "use", "when to use", "good for", "best for"), description_keyword=1.0),
         Aspect("health checks", "health checks: protocol, port and route used to check target health",
                r"health ?checks?|unhealthy|healthy", "", ("health check",)),
         Aspect("cross-zone load balancing", "cross-zone load balancing across availability zones, enabled or disabled by default",
@@ -260,6 +260,24 @@ def _aspect_keys() -> dict[str, str]:
     return keys
 
 
+@cache
+def _aspect_stems() -> dict[frozenset[str], str]:
+    """Known aspects by the stems of their names' telling words: "what gets recorded" is "what it records"."""
+    stems: dict[frozenset[str], str] = {}
+    for aspect in ASPECTS.values():
+        for name in (aspect.name, *aspect.synonyms):
+            key = _stem_key(name)
+            if key:
+                stems.setdefault(key, aspect.name)
+    return stems
+
+
+def _stem_key(text: str) -> frozenset[str]:
+    return frozenset(
+        crude_stem(w) for w in _aspect_key(text).split() if w not in STOP_WORDS and w not in _LIGHT_WORDS and len(w) >= 3
+    )
+
+
 def _aspect_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
@@ -275,7 +293,13 @@ def resolve_aspect(text: str) -> Aspect:
     known = _aspect_keys().get(key) or _aspect_keys().get(plain)
     if known is not None:
         return ASPECTS[known]
-    return free_aspect(text)
+    free = free_aspect(text)
+    # The same words in another form ("what gets recorded") name the known aspect, unless the user's words ask for a
+    # figure it does not compare ("how it's billed" asks a billing period, not the pricing aspect's words alone).
+    known = _aspect_stems().get(_stem_key(plain))
+    if known is not None and set(free.figures) <= set(ASPECTS[known].figures):
+        return ASPECTS[known]
+    return free
 
 
 def free_aspect(text: str) -> Aspect:
@@ -286,7 +310,7 @@ def free_aspect(text: str) -> Aspect:
         raise BadQuery(f"The aspect {text!r} has no words in it.")
     # "how long it's kept" asks for a duration; "long" is no word the notes need to hold ("stored for 90 days")
     asked = {m.group(1): _HOW_ASKS[m.group(1)] for m in _HOW.finditer(key)}
-    content = [w for w in words if w not in STOP_WORDS and len(w) >= 3 and w not in asked] or words
+    content = [w for w in words if w not in STOP_WORDS and len(w) >= 3 and w not in asked and w not in _LIGHT_WORDS] or words
     asks_a_count = any(_LIMIT_CUE.fullmatch(w) or _FIGURE_CUES["count"].fullmatch(w) for w in words)
     # "number of read replicas": the notes say "up to 5 read replicas"; the asking words are no words of the notes
     named_words = [w for w in content if not (asks_a_count and _ASKING.fullmatch(w))] or content
@@ -357,6 +381,12 @@ _FIGURE_CUES = {
     "percent": re.compile(r"availability|durability|sla|uptime|discounts?|savings?|percent|percentage"),
     "count": re.compile(r"many|count|number|replicas|quota|quotas"),
 }
+# Words of a question's frame, which no note line needs to hold: "what gets recorded" is answered by "records all
+# API calls", "can it be resized" by "volumes can be resized".
+_LIGHT_WORDS = frozenset(
+    "get gets got can could it they them their there this that these those you your we our us will would should may "
+    "might also too be been being has have had much where who whom whose why".split()
+)
 # "how long", "how often", "how big": the figure a question form asks for.
 _HOW_ASKS = {"long": "duration", "often": "period", "big": "size", "large": "size", "many": "count"}
 _HOW = re.compile(rf"\bhow ({'|'.join(_HOW_ASKS)})\b")

@@ -48,3 +48,17 @@ def test_how_long_and_how_often_ask_for_a_figure_and_are_no_words_the_notes_must
     assert often.figures == ("period",) and often.keyword_score("transaction logs are backed up every 5 minutes") == 1.0
     assert resolve_aspect("how big a message can be").figures == ("size",)
     assert resolve_aspect("credential lifetime").figures == ("duration",)
+
+
+def test_a_known_aspect_in_other_words_or_with_a_question_frame_is_that_aspect():
+    # the same telling word in another form, the question's frame ("what gets") no word of it
+    assert resolve_aspect("what gets recorded").name == "what it records"
+    assert resolve_aspect("typical use").name == "use case"
+    # a figure asked that the known aspect does not compare keeps the user's own aspect
+    billed = resolve_aspect("how it's billed")
+    assert billed.name == "how it's billed" and billed.figures == ("period",)
+
+
+def test_the_words_of_a_question_frame_are_not_required_in_a_line():
+    sent = resolve_aspect("where logs can be sent")
+    assert sent.keyword_score("Logs are sent to S3 or CloudWatch Logs") == 1.0
