@@ -152,7 +152,12 @@ ASPECTS: dict[str, Aspect] = {
                "", ("durability", "persistent")),
         Aspect("replication and high availability", "replication, read replicas, multi-AZ, automatic failover, high availability",
                r"replica|replicat|multi[- ]?az|failover|fail over|high(?:ly)? availab|standby",
-               r"\bAZs?\b", ("replication", "high availability", "ha", "failover", "multi-az"), figures=("count",)),
+               r"\bAZs?\b", ("replication", "high availability", "ha", "multi-az"), figures=("count",)),
+        # how replicas take over is not how many there are: a "failover" column compares how and how fast
+        Aspect("failover", "failover: automatic failover to a standby or replica when the primary fails, and how long it takes",
+               r"failover|fail(?:s|ing|ed)? over|promot(?:e|ed|es|ion)|standby|take over", r"multi[- ]?az|\bdns\b|cname|outage",
+               ("automatic failover", "fail over", "failover time", "failover behaviour", "failover behavior"),
+               figures=("duration",)),
         Aspect("sharding", "sharding and partitioning of data across several nodes, cluster mode",
                r"shard|partition|multi[- ]node|cluster mode|\bnodes?\b", r"cluster",
                ("partitioning", "clustering", "cluster mode", "architecture")),

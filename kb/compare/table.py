@@ -214,7 +214,7 @@ def _cell(
     similarity: Callable[[Segment, Segment], float] = lambda a, b: 0.0,
 ) -> Cell:
     chosen = choose(candidates)
-    if chosen and _ASKS_A_FIGURE.search(aspect.name) and aspect.figures and not any(_states_a_figure(c, aspect) for c in chosen):
+    if chosen and _ASKS_A_FIGURE.search(aspect_name) and aspect.figures and not any(_states_a_figure(c, aspect) for c in chosen):
         chosen = []  # "max storage size": lines about storage that state no size do not say it
     if not chosen:
         return Cell(service=display, aspect=aspect_name, value=NOT_IN_NOTES, status="not_in_notes", citations=[])

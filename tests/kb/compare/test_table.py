@@ -227,3 +227,17 @@ def test_what_a_feature_is_is_read_by_its_catalogue_description(real_kb):
     simple = next(c for c in table.cells if c.service == "Simple routing")
     assert simple.status == "found"
     assert ("aws-saa-notes.txt", 1382) in {(c.file, c.start_line) for c in simple.citations}
+
+
+@pytest.mark.slow
+def test_a_failover_column_compares_how_failover_works_not_how_many_replicas(real_kb):
+    """aws-developer-course.txt:580 calls Aurora's failover instantaneous, aws-saa-notes.txt:1018 says within 30
+    seconds; RDS's read replica counts (5 against 15) say nothing of its failover."""
+    cells = {c.service: c for c in real_kb.compare(["RDS", "Aurora"], ["failover"]).cells}
+    assert cells["RDS"].status == "found" and any("failover" in c.quote.lower() for c in cells["RDS"].citations)
+    aurora = cells["Aurora"]
+    assert aurora.status == "conflict"
+    assert {(c.file, c.start_line) for c in aurora.citations[:2]} == {("aws-developer-course.txt", 580), ("aws-saa-notes.txt", 1018)}
+    # a time asked of RDS, whose notes give none, is not in the notes
+    timed = {c.service: c for c in real_kb.compare(["RDS", "Aurora"], ["failover time"]).cells}
+    assert timed["RDS"].status == "not_in_notes"
