@@ -14,7 +14,7 @@ import numpy as np
 from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.compare.aspects import ASPECTS, Aspect, counted_words_re, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
-from kb.evidence.claims import default_against_opt_in, single_against_many
+from kb.evidence.claims import default_against_opt_in, destinations_differ, single_against_many
 from kb.evidence.conflicts import OPPOSITES, Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
@@ -251,6 +251,8 @@ def _cell(
     for vocabulary in (aspect.vocabulary,) if aspect.vocabulary else OPPOSITES:
         conflict = conflict or detect_conflict(stated, (), vocabulary)
     conflict = conflict or single_against_many(stated) or default_against_opt_in(stated)
+    if _ASKS_WHERE_TO.search(aspect_name):
+        conflict = conflict or destinations_differ(stated)
     if conflict:
         # Both sides of the disagreement lead the citations, the rest follow.
         chosen = lead_with([holders[(conflict.file_a, conflict.text_a)], holders[(conflict.file_b, conflict.text_b)]], chosen)
@@ -264,6 +266,11 @@ def _cell(
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
 
 
+# An aspect about where something goes: its cells compare lists of destinations.
+_ASKS_WHERE_TO = re.compile(
+    r"\b(?:where|destinations?|targets?|sen[dt]s?|deliver\w*|outputs?|export\w*|publish\w*|push\w*|sinks?|forward\w*)\b",
+    re.IGNORECASE,
+)
 _ASKS_A_FIGURE = re.compile(r"\b(?:max|maximum|min|minimum|limits?|size|how (?:many|long|often|big|large)|number|time|ttl|lifetime)\b", re.IGNORECASE)
 
 

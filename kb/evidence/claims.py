@@ -110,3 +110,48 @@ def default_against_opt_in(evidence: dict[str, list[str]]) -> Conflict | None:
                 text_b, opt_in = opt_ins[b][0]
                 return Conflict(a, text_a, b, text_b, f"{a} says “{said}”; {b} says “{_clause(text_b, opt_in)}”")
     return None
+
+
+# "pushed into S3 or Lambda", "published to CloudWatch Logs or S3": where something goes. Not "compared to", "up to".
+_TO = re.compile(
+    r"(?<!\bcompared )(?<!\bsimilar )(?<!\bequivalent )(?<!\balternative )(?<!\bdue )(?<!\baccording )(?<!\bup )"
+    r"(?<!\brelative )(?<!\bopposed )(?<!\baddition )\b(?:to|into)\b:?",
+    re.IGNORECASE,
+)
+# A list that says it is not all of them ("such as S3 or Lambda", "S3, SQS etc.").
+_PARTIAL = re.compile(r"\b(?:such as|like|including|includes?|e\.?g\.?|for example|among others|etc)\b|\.\.\.|…", re.IGNORECASE)
+
+
+def _destinations(text: str) -> tuple[set[str], bool] | None:
+    """The services a clause sends something to (two or more), and whether it offers them as the only choices
+    ("to CloudWatch Logs or S3"); None when the text names no such list."""
+    from kb.catalogue import get_catalogue
+
+    for clause in re.split(r"[.;()•]", text):
+        for match in _TO.finditer(clause):
+            rest = clause[match.end() :]
+            named = set(get_catalogue().find_in_text(rest))
+            if len(named) >= 2:
+                return named, bool(re.search(r"\bor\b", rest, re.IGNORECASE)) and not _PARTIAL.search(rest)
+    return None
+
+
+def destinations_differ(evidence: dict[str, list[str]]) -> Conflict | None:
+    """One file offers a closed choice of destinations ("pushed into S3 or Lambda"), another names one it leaves out
+    among the same kind of destinations (the two lists share at least one)."""
+    from kb.catalogue import get_catalogue
+
+    files = sorted(evidence)
+    lists = {f: [(t, d) for t in evidence[f] if (d := _destinations(t))] for f in files}
+    for a in files:
+        for text_a, (closed, only) in lists[a]:
+            if not only:
+                continue
+            for b in (f for f in files if f != a):
+                for text_b, (listed, _) in lists[b]:
+                    extra = listed - closed
+                    if extra and listed & closed:
+                        names = ", ".join(sorted(get_catalogue().services[i].name for i in extra))
+                        chosen = " or ".join(sorted(get_catalogue().services[i].name for i in closed))
+                        return Conflict(a, text_a, b, text_b, f"{a} says to {chosen}; {b} also names {names}")
+    return None

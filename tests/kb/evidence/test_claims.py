@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.evidence.claims import default_against_opt_in, single_against_many
+from kb.evidence.claims import default_against_opt_in, destinations_differ, single_against_many
 
 
 def test_only_one_against_several_of_the_same_thing_conflicts():
@@ -32,3 +32,25 @@ def test_on_by_default_against_must_be_turned_on_conflicts():
     # a default value is no default state; and both sides must come from two files
     assert default_against_opt_in({"a.md": ["persistence: 1 day by default"], "b.md": ["must enable persistence"]}) is None
     assert default_against_opt_in({"a.md": ["encrypted by default", "must enable persistence"]}) is None
+
+
+def test_a_closed_choice_of_destinations_against_a_longer_list_conflicts():
+    # aws-architect-notes.md:3152 against aws-saa-notes.txt:4689
+    found = destinations_differ({
+        "a.md": ["Flow log data can be published to Amazon CloudWatch Logs or Amazon S3."],
+        "b.txt": ["VPC Flow logs data can go to S3, CloudWatch Logs and Kinesis Data Firehose."],
+    })
+    assert found is not None and (found.file_a, found.file_b) == ("a.md", "b.txt")
+    assert "Kinesis Data Firehose" in found.reason
+
+
+def test_an_open_list_or_lists_of_other_things_do_not_conflict():
+    firehose = ["Data can go to S3, CloudWatch Logs and Kinesis Data Firehose."]
+    # "such as" says the list is not all of them
+    assert destinations_differ({"a.md": ["Logs can be sent to services such as CloudWatch Logs or S3."], "b.txt": firehose}) is None
+    # the same choices, however ordered
+    assert destinations_differ({"a.md": ["Pushed to S3 or CloudWatch Logs."], "b.txt": ["It goes to CloudWatch Logs or S3."]}) is None
+    # lists that share no destination are lists of different things
+    assert destinations_differ({"a.md": ["Send events to SQS or SNS."], "b.txt": firehose}) is None
+    # "compared to", "up to" name no destination
+    assert destinations_differ({"a.md": ["Cheaper compared to S3 or EFS."], "b.txt": ["It writes to S3, EFS and FSx."]}) is None
