@@ -81,6 +81,11 @@ class Service(BaseModel):
     )
     category: Category
     parent: str | None = Field(None, description="Id of the family this is a variant or feature of")
+    part: bool = Field(
+        False,
+        description="A part of its parent (a policy type, a setting, an API call): found where named, never guessed "
+        "as what a question is about from its description alone",
+    )
     description: str = Field(min_length=1, description="One plain sentence of what it is and what it is for")
 
     @field_validator("aliases", "heading_only_aliases")

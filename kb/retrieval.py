@@ -245,8 +245,10 @@ class ServiceDescriptions:
     def guess(self, query_vector: np.ndarray, catalogue: Catalogue) -> ServiceGuess:
         """The service whose catalogue description the query is closest to (named or only described)."""
         if self._vectors is None:
-            ids = list(catalogue.services)
-            texts = [f"{s.full_name}: {s.description}" for s in catalogue.services.values()]
+            # A part of a service (IAM roles, S3 CORS) is what a question is about when it names it; from a
+            # description alone, the service or product itself is the better guess.
+            ids = [s.id for s in catalogue.services.values() if not s.part]
+            texts = [f"{catalogue.services[i].full_name}: {catalogue.services[i].description}" for i in ids]
             self._vectors = (ids, self._encode_texts(texts))
         ids, vectors = self._vectors
         sims = vectors @ query_vector.reshape(-1)

@@ -71,8 +71,9 @@ def test_a_plural_never_names_a_different_service_than_its_singular(catalogue: C
 def test_every_entry_is_well_formed(raw_entries: list[dict]) -> None:
     categories = set(get_args(Category))
     for entry in raw_entries:
-        assert set(entry) == {"id", "name", "full_name", "aliases", "case_sensitive_aliases",
-                              "heading_only_aliases", "category", "parent", "description"}, entry["id"]
+        assert set(entry) - {"part"} == {"id", "name", "full_name", "aliases", "case_sensitive_aliases",
+                                         "heading_only_aliases", "category", "parent", "description"}, entry["id"]
+        assert entry.get("part", True) is True, f"{entry['id']}: 'part' is written only when true"
         assert entry["category"] in categories, entry["id"]
         description = entry["description"]
         assert description.endswith(".") and "\n" not in description and len(description) > 30, entry["id"]
@@ -190,7 +191,10 @@ def test_children_and_family(catalogue: Catalogue) -> None:
     family = catalogue.family("s3")
     assert family[0] == "s3"
     assert {"s3-glacier", "s3-glacier-deep-archive", "s3-standard-ia", "s3-one-zone-ia"} <= set(family)
-    assert catalogue.family("aurora") == ["aurora", "aurora-global-database", "aurora-serverless"]
+    assert catalogue.family("aurora") == [
+        "aurora", "aurora-global-database", "aurora-serverless", "aurora-replicas", "aurora-auto-scaling",
+        "aurora-endpoints", "aurora-writer-endpoint", "aurora-reader-endpoint", "aurora-custom-endpoints",
+    ], "a feature's own features (the Aurora endpoints) follow it, depth first"
     assert "aurora-serverless" in catalogue.family("rds"), "family includes grandchildren"
     with pytest.raises(UnknownService):
         catalogue.family("nope")
@@ -265,16 +269,16 @@ def test_find_in_heading(catalogue: Catalogue, heading: str, expected: list[str]
         ("edit the config file, then glue the pieces together and connect to the batch queue", []),
         ("put the job in a queue and send a notification", []),
         ("resolve the name with DNS", []),
-        ("AWS Config rules do not deny anything; Config is per region", ["config"]),
-        ("Glue jobs write Parquet that Athena reads", ["glue", "athena"]),
-        ("Shield Advanced gives a DDoS response team", ["shield"]),
+        ("AWS Config rules do not deny anything; Config is per region", ["config-rules", "config"]),
+        ("Glue jobs write Parquet that Athena reads", ["glue-jobs", "athena"]),
+        ("Shield Advanced gives a DDoS response team", ["shield-advanced"]),
         ("the SQS-based worker reads from Amazon SQS", ["sqs"]),
         ("ship logs with the cloud watch agent", ["cloudwatch-agent"]),
         ("use apigateway with x ray", ["api-gateway", "xray"]),
         ("AWS supports three role types", []),
         # Every separator the notes write between a name's words: hyphen and dashes, no-break space, tab, "_", "/".
         ("X\u2010Ray traces, then Cloud\u2013Watch alarms", ["xray", "cloudwatch-alarms"]),
-        ("route\u00a053 records and Route53\tDNS", ["route53"]),
+        ("route\u00a053 records and Route53\tDNS", ["route53-records", "route53"]),
         ("an AWS_Lambda function reads Amazon/Kinesis streams", ["lambda", "kinesis"]),
         ("SQS \u2013 FIFO queue, archived in S3/Glacier", ["sqs-fifo", "s3-glacier"]),
     ],
@@ -451,7 +455,7 @@ def test_architect_notes_h1_without_a_service_match_nothing(catalogue: Catalogue
         ("aws-saa-notes.txt", 754, ["gwlb"]),  # "▼ **Gateway Load Balancer (GWLB).**"
         ("aws-saa-notes.txt", 2342, ["sqs-standard"]),  # "▼ AWS SQS - Standard Queues."
         ("aws-saa-notes.txt", 2524, ["kinesis-data-firehose"]),  # "▼ **Kinesis Data Firehose (KDF).**"
-        ("aws-saa-notes.txt", 1957, ["s3-object-lock"]),  # "▼ **S3 Glacier Vault Lock & Object Lock.**"
+        ("aws-saa-notes.txt", 1957, ["s3-glacier-vault-lock", "s3-object-lock"]),  # "▼ **S3 Glacier Vault Lock & Object Lock.**"
         ("aws-saa-notes.txt", 3740, ["config"]),  # "▼ AWS Config."
         ("aws-saa-notes.txt", 4666, ["vpc-endpoints", "privatelink"]),  # "▼ **VPC Endpoints & AWS PrivateLink.**"
         # aws-developer-course.txt, plain column-0 headings
@@ -479,6 +483,39 @@ def test_features_are_entries_under_their_service():
     ]:
         assert catalogue.id_for(name) == feature
         assert catalogue.services[feature].parent == parent
+
+
+@pytest.mark.parametrize(
+    ("name", "feature", "parent"),
+    [
+        ("IAM User", "iam-users", "iam"), ("IAM Groups", "iam-groups", "iam"), ("IAM role", "iam-roles", "iam"),
+        ("IAM policies", "iam-policies", "iam"), ("instance profile", "iam-instance-profiles", "iam"),
+        ("permissions boundary", "iam-permissions-boundaries", "iam-policies"), ("MFA", "iam-mfa", "iam"),
+        ("CRR", "s3-cross-region-replication", "s3-replication"), ("SRR", "s3-same-region-replication", "s3-replication"),
+        ("Convertible Reserved Instances", "convertible-reserved-instances", "reserved-instances"),
+        ("Scheduled Reserved Instances", "scheduled-reserved-instances", "reserved-instances"),
+        ("Glacier Vault Lock", "s3-glacier-vault-lock", "s3-glacier"), ("Shield Advanced", "shield-advanced", "shield"),
+        ("AssumeRoleWithSAML", "sts-assumerolewithsaml", "sts"), ("Public subnets", "public-subnets", "subnets"),
+        ("Virtual Private Gateway", "virtual-private-gateway", "site-to-site-vpn"),
+        ("Cached Volumes", "cached-volumes", "volume-gateway"), ("Aurora Replicas", "aurora-replicas", "aurora"),
+        ("CloudWatch Logs Insights", "cloudwatch-logs-insights", "cloudwatch-logs"),
+        ("Customer managed key", "kms-customer-managed-keys", "kms"),
+    ],
+)
+def test_parts_and_variants_of_a_service_are_features_of_their_own(name: str, feature: str, parent: str) -> None:
+    catalogue = get_catalogue()
+    assert catalogue.resolve(name).id == feature
+    assert catalogue.services[feature].parent == parent
+
+
+def test_sibling_variants_resolve_apart_so_they_can_be_compared():
+    catalogue = get_catalogue()
+    for first, second in [("IAM Group", "IAM User"), ("IAM Role", "IAM Policy"), ("CRR", "SRR"),
+                          ("Convertible Reserved Instances", "Scheduled Reserved Instances"),
+                          ("Shield Standard", "Shield Advanced"), ("OAI", "OAC"), ("AD Connector", "Simple AD"),
+                          ("Provisioned Concurrency", "Reserved Concurrency"), ("Launch Template", "Launch Configuration")]:
+        assert catalogue.resolve(first).id != catalogue.resolve(second).id, (first, second)
+    assert catalogue.resolve("IAM").id == "iam" and catalogue.resolve("AWS Identity and Access Management").id == "iam"
 
 
 def test_dynamodb_operations_are_features_named_as_people_write_them():
@@ -509,3 +546,13 @@ def test_a_name_that_holds_a_number_is_blanked_where_it_stands():
     assert "53" not in blanked
     assert blanked.endswith("and S3 keep 2 EC2 instances for 5 days")  # a digit inside a word is no number anyway
     assert catalogue.without_numbered_names("ALB is a layer 7 load balancer") == "ALB is a layer 7 load balancer"
+
+
+def test_a_part_of_a_service_is_never_guessed_from_a_description_alone():
+    """Parts (a policy type, a setting, an API call) are found where a question names them; the description guess
+    (kb.retrieval.ServiceDescriptions) weighs services and products only, so 'real-time streaming ingestion' is still
+    Kinesis Data Streams, not CloudWatch metric streams."""
+    catalogue = get_catalogue()
+    assert catalogue.services["iam-roles"].part and catalogue.services["cloudwatch-metric-streams"].part
+    assert not catalogue.services["kinesis-data-streams"].part and not catalogue.services["sqs-fifo"].part
+    assert all(catalogue.services[s.id].parent for s in catalogue.services.values() if s.part)
