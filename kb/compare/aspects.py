@@ -214,7 +214,7 @@ ASPECTS: dict[str, Aspect] = {
         # generic
         Aspect("what it is", "what the service is and what it does",
                # "It routes traffic to a single resource.": a sentence whose subject is the thing says what it does
-               r"\bis an? |fully managed|service (?:that|which|for|to)|allows? (?:us|you)|lets (?:us|you)|enables? (?:us|you)|used to"
+               r"\bis an? |fully managed|service (?:that|which|for|to)|allows? (?:us|you)|lets (?:us|you)|enables? (?:us|you)|used to\b"
                r"|^\W*it (?:\w+ly )?\w+s\b",
                "", ("definition", "description", "overview", "purpose"), description_keyword=0.0),
         Aspect("encryption", "encryption at rest and in transit, KMS keys, SSL/TLS",

@@ -62,3 +62,9 @@ def test_a_known_aspect_in_other_words_or_with_a_question_frame_is_that_aspect()
 def test_the_words_of_a_question_frame_are_not_required_in_a_line():
     sent = resolve_aspect("where logs can be sent")
     assert sent.keyword_score("Logs are sent to S3 or CloudWatch Logs") == 1.0
+
+
+def test_what_it_is_reads_used_to_as_a_phrase_not_the_start_of_used_too():
+    what = resolve_aspect("what it is")
+    assert what.keyword_score("Route 53 is used to route traffic to resources") == 1.0
+    assert what.keyword_score("IAM users can now be used too (for MySQL / Aurora - New)") == 0.0
