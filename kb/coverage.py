@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -48,6 +48,7 @@ _NAME_WORD = re.compile(r"[a-z0-9][a-z0-9./'_+]*[a-z0-9+]|[a-z0-9]")
 class _Products:
     by_alias: dict[tuple[str, ...], tuple[str, tuple[str, ...]]]  # alias words -> (product name, all its aliases)
     longest: int  # words in the longest alias
+    other_vendors: frozenset[str]  # names of the products not made by AWS
 
 
 def _name_words(text: str) -> tuple[str, ...]:
@@ -59,7 +60,8 @@ def _products() -> _Products:
     entries = json.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
     # A dictionary of word runs, not one regex of 1,400 names: compiling that took 0.1 s of a cold `kb ask`.
     by_alias = {_name_words(alias): (entry["name"], tuple(entry["aliases"])) for entry in entries for alias in entry["aliases"]}
-    return _Products(by_alias, max((len(words) for words in by_alias), default=0))
+    others = frozenset(entry["name"] for entry in entries if entry.get("vendor") != "AWS")
+    return _Products(by_alias, max((len(words) for words in by_alias), default=0), others)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,21 @@ class Uncovered:
 class NotesVocabulary:
     """The words and identifiers of one build's notes, for asking whether a name occurs in them at all."""
 
-    def __init__(self, corpus: str) -> None:
-        # Lower-case text with single spaces, as the loaded build keeps it.
+    def __init__(self, corpus: str, texts: Sequence[str] = ()) -> None:
+        # Lower-case text with single spaces, as the loaded build keeps it; and the passages' own texts, line by line.
         self.corpus = corpus
+        self._texts = texts
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The notes' lines, lower case with single spaces (made on first use: most questions never ask)."""
+        texts = self._texts or self.corpus.split("\n")
+        return [" ".join(line.lower().split()) for text in texts for line in text.splitlines() if line.strip()]
+
+    def lines_mentioning(self, phrase: str) -> list[str]:
+        words = " ".join(_WORD.findall(phrase.lower()))
+        pattern = re.compile(rf"(?<![a-z0-9]){re.escape(words)}(?![a-z0-9])")
+        return [line for line in self.lines if pattern.search(line)] if words else []
 
     @cached_property
     def identifiers(self) -> frozenset[str]:
@@ -146,6 +160,7 @@ def uncovered_names(
     # A product named inside a name already found ("Spanner" in "Google Cloud Spanner") is that name.
     named = [" ".join(_name_words(u.name)) for u in found]
     found += [u for said, u in _unmentioned_products(question, vocabulary, is_service_name) if not any(said in n for n in named)]
+    found += asked_in_passing(question, vocabulary)
     return list({u.name.lower(): u for u in found}.values())
 
 
@@ -154,6 +169,15 @@ def _unmentioned_products(
 ) -> list[tuple[str, Uncovered]]:
     """Listed products the question names that the notes mention by none of their names ("MemoryDB", "Cloud Run"),
     each with the words that name it."""
+    return [
+        (said, Uncovered(name))
+        for said, name, aliases in _named_products(question)
+        if not is_service_name(said) and not any(vocabulary.mentions(alias) for alias in aliases)
+    ]
+
+
+def _named_products(question: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(words that name it, name, aliases) of each listed product the question names, longest names first."""
     products = _products()
     words = _name_words(question)
     found = []
@@ -167,11 +191,40 @@ def _unmentioned_products(
         else:
             start += 1
             continue
-        name, aliases = named
-        said = " ".join(words[start : start + size])
-        if not is_service_name(said) and not any(vocabulary.mentions(alias) for alias in aliases):
-            found.append((said, Uncovered(name)))
+        found.append((" ".join(words[start : start + size]), *named))
         start += size
+    return found
+
+
+# Another vendor's product that the notes name on this many lines at most is named in passing ("Amazon MQ is a
+# managed message broker service for RabbitMQ and ActiveMQ"): they do not cover its own workings.
+PASSING_MENTIONS = 2
+# Words of a question's frame, which say nothing of what is asked.
+_FRAME_WORDS = frozenset(
+    "what which when where does difference between work works should would could using used into from with about "
+    "there their them they this that these those explain mean means happens happen service services aws amazon "
+    "managed best way ways need needs make makes".split()
+)
+
+
+def asked_in_passing(question: str, vocabulary: NotesVocabulary) -> list[Uncovered]:
+    """Another vendor's product the notes name only in passing, asked about in words none of those lines hold
+    ("a direct exchange in RabbitMQ", where the notes say only that Amazon MQ runs RabbitMQ)."""
+    found = []
+    for said, name, aliases in _named_products(question):
+        if name not in _products().other_vendors:
+            continue
+        passages = list(dict.fromkeys(line for alias in aliases for line in vocabulary.lines_mentioning(alias)))
+        if not 0 < len(passages) <= PASSING_MENTIONS:
+            continue
+        own = {w for alias in aliases for w in _name_words(alias)}
+        asked = [
+            w for w in dict.fromkeys(_WORD.findall(question.lower()))
+            if len(w) >= 4 and w not in own and w not in _FRAME_WORDS and not w.isdigit()
+        ]
+        held = {w[:5] for p in passages for w in _WORD.findall(p)}
+        if asked and not any(w[:5] in held for w in asked):
+            found.append(Uncovered(f"what the question asks of {name} ({', '.join(asked)})", (f"{name} only in passing",)))
     return found
 
 

@@ -58,7 +58,7 @@ class LoadedBuild:
             index=index,
             chunk_services=ServiceIndex([c.chunk.service for c in index.chunks]),
             word_sets=WordSets([c.chunk.text for c in index.chunks]),
-            vocabulary=NotesVocabulary(corpus),
+            vocabulary=NotesVocabulary(corpus, [c.chunk.text for c in index.chunks]),
             by_id={c.chunk.id: i for i, c in enumerate(index.chunks)},
             line_matrix=index.line_vectors.rows(),
             chunk_matrix=index.chunk_vectors.rows(),

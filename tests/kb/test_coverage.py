@@ -98,3 +98,25 @@ def test_a_technical_term_the_notes_never_use_is_uncovered():
     assert _names("Is it announced from every Amazon PoP?") == []  # a short mixed-case word is too loose to decide on
     notes = NotesVocabulary("sort order is ascending, the scanindexforward parameter can be set to false")
     assert uncovered_names("How do I set ScanIndexForward?", notes, _is_lambda, _is_lambda) == []
+
+
+def test_another_vendors_product_named_in_passing_answers_nothing_of_its_own_workings():
+    """aws-saa-notes.txt:2635 is the one line naming RabbitMQ: what Amazon MQ runs, nothing of exchanges."""
+    notes = NotesVocabulary(
+        "amazon mq is a managed message broker service for rabbitmq and activemq.",
+        ["SNS topics fan out messages.\nAmazon MQ is a managed message broker service for RabbitMQ and ActiveMQ."],
+    )
+    found = uncovered_names("In RabbitMQ, what is the difference between a direct exchange and a topic exchange?", notes, lambda n: False)
+    assert [u.name for u in found] == ["what the question asks of RabbitMQ (direct, exchange, topic)"]
+    assert "RabbitMQ only in passing" in found[0].describe()
+    # what the passing mention does say is answered from it; "topic" of SNS on another line is no answer
+    assert uncovered_names("Which service runs a managed RabbitMQ broker?", notes, lambda n: False) == []
+
+
+def test_a_product_the_notes_discuss_on_many_lines_is_not_in_passing():
+    lines = [f"Docker line {i}: images and containers" for i in range(5)]
+    notes = NotesVocabulary(" ".join(lines).lower(), ["\n".join(lines)])
+    assert uncovered_names("How do Docker volumes persist data?", notes, lambda n: False) == []
+    # the same question over one line naming Docker is asked of a passing mention
+    one = NotesVocabulary(lines[0].lower(), lines[:1])
+    assert uncovered_names("How do Docker volumes persist data?", one, lambda n: False) != []
