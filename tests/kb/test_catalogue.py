@@ -555,4 +555,6 @@ def test_a_part_of_a_service_is_never_guessed_from_a_description_alone():
     catalogue = get_catalogue()
     assert catalogue.services["iam-roles"].part and catalogue.services["cloudwatch-metric-streams"].part
     assert not catalogue.services["kinesis-data-streams"].part and not catalogue.services["sqs-fifo"].part
+    # a tier or class offered on its own is a variant people describe without naming it, not a part
+    assert not catalogue.services["shield-advanced"].part and not catalogue.services["efs-infrequent-access"].part
     assert all(catalogue.services[s.id].parent for s in catalogue.services.values() if s.part)
