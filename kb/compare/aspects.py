@@ -188,7 +188,7 @@ ASPECTS: dict[str, Aspect] = {
                ("savings", "price", "cost")),
         Aspect("commitment", "commitment and term length: 1 year or 3 years contract, reservation",
                r"commit|\bterm\b|\b[13] (?:or 3 )?years?\b|\b1 or 3\b|contract|reserv|long[- ]term", "",
-               ("term", "contract", "commitment term")),
+               ("term", "contract", "commitment term"), figures=("duration",)),
         Aspect("interruption", "can instances be interrupted or reclaimed by AWS, two-minute warning, termination",
                r"interrupt|terminat|reclaim|\blose\b|two[- ]minute|2[- ]minute|can be stopped|stop(?:ped)? at any time|max(?:imum)? price|bid",
                "", ("interruptions", "termination", "reliability")),

@@ -175,6 +175,13 @@ def _figure_conflict(
             for low, high in _ranges(xb):
                 if _same(p[0].value, low[0].value) and not _same(p[0].value, high[0].value):
                     return Conflict(a, p[1], b, high[1], f"{a} says {p[0].text}; {b} says {low[0].text} to {high[0].text}")
+        # One figure where the other file offers a choice that holds it and more ("a 3 year period reservation"
+        # against "Reserved: 1 or 3 years"): one says the quantity is fixed, the other that it is chosen.
+        options = [x for x in xb if x[0].role == "option"]
+        if len({round(p[0].value, 6) for p in va}) == 1 and options:
+            p = va[0]
+            if any(_agree(p[0], q[0]) for q in options) and not all(_agree(p[0], q[0]) for q in options):
+                return Conflict(a, p[1], b, options[0][1], f"{a} says {p[0].text}; {b} says {options[0][0].text}")
     return None
 
 

@@ -148,6 +148,13 @@ def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
                 figures.append(Figure(dimension, "min", low, written))
                 figures.append(Figure(dimension, "max", high, written))
                 continue
+            options = _OPTIONS_BEFORE.search(text[max(0, match.start() - 24) : match.start()])
+            if options is not None and role == "value":
+                # "1 or 3 years": each number is one of the choices, in the unit written after the last
+                said = f"{options.group(0)}{written}"
+                figures += [Figure(dimension, "option", float(n.replace(",", "")) * scale, said) for n in re.findall(_NUMBER, options.group(0))]
+                figures.append(Figure(dimension, "option", low, said))
+                continue
             before = text[max(0, match.start() - 12) : match.start()].lower()
             if re.search(r"\bfrom\s*$", before):
                 role = "min"
@@ -197,6 +204,10 @@ def _periods(text: str) -> list[Figure]:
 _INSTANT = re.compile(r"(?<!not )\binstantaneous(?:ly)?\b", re.IGNORECASE)
 # Under a second is as good as instantaneous: "instantaneous" and "~200 ms" say the same.
 INSTANT_HOURS = 1 / 3600
+
+
+# "1 or 3 ", "1, 3 or 5 " right before a figure: the numbers it is offered among.
+_OPTIONS_BEFORE = re.compile(rf"(?<![\w.$]){_NUMBER}(?:\s*,\s*{_NUMBER})*\s+or\s+$", re.IGNORECASE)
 
 
 def _instants(text: str) -> list[Figure]:

@@ -135,3 +135,16 @@ def test_terms_that_rule_each_other_out_conflict_under_only_whatever_the_aspect(
     assert len(found) == 1 and "write" in found[0].reason
     agreeing = {"a.md": ["DAX only supports read caching"], "b.md": ["DAX is a read cache"]}
     assert not any(detect_conflict(agreeing, [], pair) for pair in OPPOSITES)
+
+
+def test_one_fixed_figure_against_a_choice_that_holds_it_and_more_conflicts():
+    # aws-developer-course.txt:146 against aws-saa-notes.txt:358 (Dedicated Hosts)
+    conflict = detect_conflict(
+        {"aws-developer-course.txt": ["Allocated for your account for a 3 year period reservation"],
+         "aws-saa-notes.txt": ["Reserved: 1 or 3 years"]},
+        ["duration"],
+    )
+    assert conflict is not None and "1 or 3 years" in conflict.reason
+    # the same choice in both files, or a figure outside the choice (another quantity), is no such conflict
+    assert detect_conflict({"a.md": ["Reserved: 1 or 3 years"], "b.txt": ["a term of 1 or 3 years"]}, ["duration"]) is None
+    assert detect_conflict({"a.md": ["billed for 5 days"], "b.txt": ["a term of 1 or 3 years"]}, ["duration"]) is None

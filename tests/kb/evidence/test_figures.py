@@ -97,3 +97,12 @@ def test_the_number_of_a_name_is_no_figure():
     assert extract_figures("Route 53 supports the following DNS record types", ["count"]) == []
     assert [f.text for f in extract_figures("About 15 global health checkers will check it", ["count"])] == ["15 global health checkers"]
     assert [f.of for f in extract_figures("up to 16 EC2 instances", ["count"])] == ["ec2 instanc"]
+
+
+def test_numbers_offered_as_choices_are_options_in_the_unit_written_last():
+    options = extract_figures("Reserved: 1 or 3 years", ["duration"])
+    assert [(f.role, f.value) for f in options] == [("option", 1 * 8760.0), ("option", 3 * 8760.0)]
+    assert {f.text for f in options} == {"1 or 3 years"}
+    # a range and a plain figure are read as before
+    assert [f.role for f in extract_figures("Retention: 1 to 35 days", ["duration"])] == ["min", "max"]
+    assert [f.role for f in extract_figures("a 3 year period reservation", ["duration"])] == ["value"]
