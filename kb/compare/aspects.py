@@ -185,7 +185,7 @@ ASPECTS: dict[str, Aspect] = {
         # purchasing options
         Aspect("discount", "discount compared to On-Demand price, percent cheaper",
                r"discount|\b\d+\s?%|cheap|save|saving|lowest (?:cost|price)|compared to on[- ]demand", r"\bcost|\bpric",
-               ("savings", "price", "cost")),
+               ("savings", "price", "cost"), figures=("percent",)),
         Aspect("commitment", "commitment and term length: 1 year or 3 years contract, reservation",
                r"commit|\bterm\b|\b[13] (?:or 3 )?years?\b|\b1 or 3\b|contract|reserv|long[- ]term", "",
                ("term", "contract", "commitment term"), figures=("duration",)),
