@@ -352,6 +352,13 @@ def compare(
             return 0.0  # a table row's vector mixes its columns
         return float(matrix[a.vector_row] @ matrix[b.vector_row])
 
+    # A user's own few words ("on by default") are a weak query alone; said of the service ("AWS CloudTrail: on by
+    # default") they read like the line that answers them ("It is enabled by default").
+    free = [a for a, d in zip(aspect_names, aspect_defs) if d.name not in ASPECTS]
+    said_of = dict(zip(
+        [(s.id, a) for s in resolved for a in free],
+        _query_vectors(embedder, [f"{s.full_name}: {a}" for s in resolved for a in free]) if free else [],
+    ))
     described = any(a.description_keyword is not None for a in aspect_defs)
     descriptions = _query_vectors(embedder, [f"{s.full_name}: {s.description}" for s in resolved]) if described else None
 
@@ -371,6 +378,8 @@ def compare(
                     continue  # a heading names a topic; it states nothing of it
                 figure = bool(aspect.figures) and keyword > 0 and bool(_aspect_figures(segment.text, aspect))
                 dense = dense_score(segment, query, matrix, index, keyword)
+                if keyword >= 1.0 and (service.id, aspect_name) in said_of:
+                    dense = max(dense, dense_score(segment, said_of[(service.id, aspect_name)], matrix, index, keyword))
                 if descriptions is not None and aspect.description_keyword is not None and keyword >= aspect.description_keyword:
                     dense = max(dense, dense_score(segment, descriptions[number], matrix, index, keyword))
                 candidates.append(Candidate(segment, attribution, keyword, dense, figure))

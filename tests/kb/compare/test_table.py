@@ -241,3 +241,15 @@ def test_a_failover_column_compares_how_failover_works_not_how_many_replicas(rea
     # a time asked of RDS, whose notes give none, is not in the notes
     timed = {c.service: c for c in real_kb.compare(["RDS", "Aurora"], ["failover time"]).cells}
     assert timed["RDS"].status == "not_in_notes"
+
+
+@pytest.mark.slow
+def test_a_few_free_words_are_read_as_said_of_the_service(real_kb):
+    """'on by default' alone is a weak query: lines holding its words are weighed against 'AWS CloudTrail: on by
+    default' as well (aws-developer-notes.md:1250 'cloudtrail: enabled by default'; aws-architect-notes.md:4769
+    'By default, VPC flow logs are not enabled')."""
+    cells = {c.service: c for c in real_kb.compare(["CloudTrail", "VPC Flow Logs"], ["on by default"]).cells}
+    assert ("aws-developer-notes.md", 1250) in {(c.file, c.start_line) for c in cells["CloudTrail"].citations}
+    assert ("aws-architect-notes.md", 4769) in {(c.file, c.start_line) for c in cells["VPC Flow Logs"].citations}
+    # a line without the aspect's words still needs to be close to the aspect itself, not only to the service
+    assert all("default" in c.quote.lower() for cell in cells.values() for c in cell.citations)
