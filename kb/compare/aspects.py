@@ -228,7 +228,7 @@ ASPECTS: dict[str, Aspect] = {
 
 # Words too general to stand for one known aspect inside a free one ("type", "model", "scope").
 _GENERAL_WORDS = frozenset(
-    "type kind model level features access usage term scope order records purpose coverage definition description "
+    "type kind model level features access usage term order records purpose coverage definition description "
     "overview payment flexibility reliability speed size capacity performance limits architecture".split()
 )
 

@@ -68,3 +68,8 @@ def test_what_it_is_reads_used_to_as_a_phrase_not_the_start_of_used_too():
     what = resolve_aspect("what it is")
     assert what.keyword_score("Route 53 is used to route traffic to resources") == 1.0
     assert what.keyword_score("IAM users can now be used too (for MySQL / Aurora - New)") == 0.0
+
+
+def test_scope_in_a_users_words_brings_the_scope_aspects_words():
+    assert resolve_aspect("regional scope").keyword_score("KMS keys are bound to a specific region") == 1.0
+    assert resolve_aspect("scope or level").keyword_score("Can be applied to all regions (default) or a single region.") == 1.0
