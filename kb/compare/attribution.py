@@ -11,6 +11,11 @@ from kb.evidence.segment import Segment
 from kb.evidence.sentences import leading_service
 
 
+# A family name speaks for its one compared member only in a small family ("Kinesis" for Kinesis Data Streams): what
+# the notes say of EC2 at large (its prices, its instance types) is not said of each of its 19 parts (instance store).
+FAMILY_SPEAKS_UP_TO = 6
+
+
 @cache
 def _owner(compared: tuple[str, ...], service_id: str) -> tuple[str | None, str]:
     """(compared service, how) that a catalogue id speaks for: how is "exact", "variant" (the id is a variant of the
@@ -27,7 +32,7 @@ def _owner(compared: tuple[str, ...], service_id: str) -> tuple[str | None, str]
         return max(holders, key=lambda s: len(ancestors(s, catalogue))), "variant"
     family = set(catalogue.family(service_id))
     inside = [s for s in compared if s in family]
-    if len(inside) == 1:
+    if len(inside) == 1 and len(catalogue.children(service_id)) <= FAMILY_SPEAKS_UP_TO:
         # A family name ("Kinesis") speaks for its one compared member ("Kinesis Data Streams"), but never for
         # members compared side by side (ALB vs NLB): the family's words do not tell them apart.
         return inside[0], "family"

@@ -253,3 +253,12 @@ def test_a_few_free_words_are_read_as_said_of_the_service(real_kb):
     assert ("aws-architect-notes.md", 4769) in {(c.file, c.start_line) for c in cells["VPC Flow Logs"].citations}
     # a line without the aspect's words still needs to be close to the aspect itself, not only to the service
     assert all("default" in c.quote.lower() for cell in cells.values() for c in cell.citations)
+
+
+@pytest.mark.slow
+def test_what_the_notes_say_of_a_large_family_is_not_said_of_each_part(real_kb):
+    """EC2's prices (aws-developer-course.txt:160 'EC2 instances prices (per hour) varies...') are not the instance
+    store's pricing model: EC2 has 19 parts; 'Kinesis' still speaks for Kinesis Data Streams (4 members)."""
+    cells = {c.service: c for c in real_kb.compare(["S3", "EBS", "EFS", "EC2 Instance Store"], ["pricing model"]).cells}
+    assert cells["EC2 Instance Store"].status == "not_in_notes"
+    assert cells["EBS"].status == "found"
