@@ -14,7 +14,7 @@ import numpy as np
 from kb.catalogue import Catalogue, Service, get_catalogue
 from kb.compare.aspects import ASPECTS, Aspect, counted_words_re, free_aspect, resolve_aspect
 from kb.compare.attribution import Attribution, attribute
-from kb.evidence.claims import default_against_opt_in, destinations_differ, single_against_many
+from kb.evidence.claims import default_against_opt_in, destinations_differ, opt_in_clause, single_against_many
 from kb.evidence.conflicts import OPPOSITES, Conflict, detect_conflict
 from kb.compare.evidence import Candidate, choose, dense_score, informative, lead_with
 from kb.compare.families import default_aspects
@@ -250,7 +250,17 @@ def _cell(
     stated = dict(evidence)
     for vocabulary in (aspect.vocabulary,) if aspect.vocabulary else OPPOSITES:
         conflict = conflict or detect_conflict(stated, (), vocabulary)
-    conflict = conflict or single_against_many(stated) or default_against_opt_in(stated)
+    conflict = conflict or single_against_many(stated)
+    asks_default = bool(_ASKS_DEFAULT.search(aspect_name))
+    if asks_default:
+        # Whether something is on by default is answered against as well by a line saying it must be turned on,
+        # though it does not say "default" ("Must set header: x-amz-server-side-encryption")
+        for c in candidates:
+            if c.attribution.strong and c.attribution.direct and c.segment.text not in stated.get(c.segment.file, ()):
+                if opt_in_clause(c.segment.text):
+                    hold(c)
+        stated = dict(evidence)
+    conflict = conflict or default_against_opt_in(stated, asks_default)
     if _ASKS_WHERE_TO.search(aspect_name):
         conflict = conflict or destinations_differ(stated)
     if conflict:
@@ -266,6 +276,8 @@ def _cell(
     return Cell(service=display, aspect=aspect_name, value=" / ".join(quotes), status="found", citations=citations)
 
 
+# An aspect asking what is on without being asked for ("on by default", "default encryption").
+_ASKS_DEFAULT = re.compile(r"\bdefaults?\b", re.IGNORECASE)
 # An aspect about where something goes: its cells compare lists of destinations.
 _ASKS_WHERE_TO = re.compile(
     r"\b(?:where|destinations?|targets?|sen[dt]s?|deliver\w*|outputs?|export\w*|publish\w*|push\w*|sinks?|forward\w*)\b",

@@ -87,23 +87,37 @@ def _clause(text: str, match: re.Match[str]) -> str:
     return " ".join(text[start + 1 : min(ends, default=len(text))].replace("**", "").split())
 
 
-def _states_default(text: str) -> str:
+def _states_default(text: str, figure: re.Pattern[str]) -> str:
     """The clause saying something is on without asking ("Cache survive reboots by default"), "" when none does."""
     if _OPT_IN.search(text):
         return ""
     for match in _DEFAULT_ON.finditer(text):
-        if not re.search(r"\d", text[max(0, match.start() - 24) : match.end() + 16]):
+        if not figure.search(text[max(0, match.start() - 24) : match.end() + 16]):
             return _clause(text, match)
     return ""
 
 
-def default_against_opt_in(evidence: dict[str, list[str]]) -> Conflict | None:
-    """One file says a feature is on by default, another that it must be turned on (both lines evidence of one cell)."""
+# A number near "by default" makes it a default value ("7 days by default"), not a default state. Any digit is taken
+# for one, unless the column asks about defaults: there a digit inside a name ("SSE-S3") is no figure.
+_ANY_DIGIT = re.compile(r"\d")
+_A_NUMBER = re.compile(r"(?<![A-Za-z])\d")
+
+
+def opt_in_clause(text: str) -> str:
+    """The clause saying something must be turned on ("Must set header: ..."), "" when none does."""
+    match = _OPT_IN.search(text)
+    return _clause(text, match) if match else ""
+
+
+def default_against_opt_in(evidence: dict[str, list[str]], asks_default: bool = False) -> Conflict | None:
+    """One file says a feature is on by default, another that it must be turned on (both lines evidence of one cell;
+    `asks_default` for a column about defaults)."""
     files = sorted(evidence)
     opt_ins = {f: [(t, m) for t in evidence[f] if (m := _OPT_IN.search(t))] for f in files}
+    figure = _A_NUMBER if asks_default else _ANY_DIGIT
     for a in files:
         for text_a in evidence[a]:
-            said = _states_default(text_a)
+            said = _states_default(text_a, figure)
             if not said:
                 continue
             for b in (f for f in files if f != a and opt_ins[f]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.evidence.claims import default_against_opt_in, destinations_differ, single_against_many
+from kb.evidence.claims import default_against_opt_in, destinations_differ, opt_in_clause, single_against_many
 
 
 def test_only_one_against_several_of_the_same_thing_conflicts():
@@ -54,3 +54,17 @@ def test_an_open_list_or_lists_of_other_things_do_not_conflict():
     assert destinations_differ({"a.md": ["Send events to SQS or SNS."], "b.txt": firehose}) is None
     # "compared to", "up to" name no destination
     assert destinations_differ({"a.md": ["Cheaper compared to S3 or EFS."], "b.txt": ["It writes to S3, EFS and FSx."]}) is None
+
+
+def test_in_a_column_about_defaults_a_digit_inside_a_name_is_no_default_value():
+    # aws-saa-notes.txt:1832 against aws-developer-course.txt:694
+    evidence = {
+        "aws-saa-notes.txt": ["SSE with S3-Managed Keys (SSE-S3) - it is enabled by default and encrypts S3 objects"],
+        "aws-developer-course.txt": ["Must set header: “x-amz-server-side-encryption”:”AES256”"],
+    }
+    assert opt_in_clause(evidence["aws-developer-course.txt"][0]).startswith("Must set header")
+    found = default_against_opt_in(evidence, asks_default=True)
+    assert found is not None and found.file_a == "aws-saa-notes.txt"
+    # elsewhere any digit near "by default" still reads as a default value, as before
+    assert default_against_opt_in(evidence) is None
+    assert default_against_opt_in({"a.md": ["Retention is 7 days by default"], "b.txt": ["Must be enabled"]}, asks_default=True) is None
