@@ -256,9 +256,9 @@ def _cell(
         # Whether something is on by default is answered against as well by a line saying it must be turned on,
         # though it does not say "default" ("Must set header: x-amz-server-side-encryption")
         for c in candidates:
-            if c.attribution.strong and c.attribution.direct and c.segment.text not in stated.get(c.segment.file, ()):
-                if opt_in_clause(c.segment.text):
-                    hold(c)
+            said = c.segment.text in stated.get(c.segment.file, ())
+            if c.attribution.strong and c.attribution.direct and not said and opt_in_clause(c.segment.text):
+                hold(c)
         stated = dict(evidence)
     conflict = conflict or default_against_opt_in(stated, asks_default)
     if _ASKS_WHERE_TO.search(aspect_name):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from kb.catalogue import get_catalogue
 from kb.evidence.conflicts import Conflict
 from kb.evidence.figures import counted_after, extract_figures
 
@@ -139,8 +140,6 @@ _PARTIAL = re.compile(r"\b(?:such as|like|including|includes?|e\.?g\.?|for examp
 def _destinations(text: str) -> tuple[set[str], bool] | None:
     """The services a clause sends something to (two or more), and whether it offers them as the only choices
     ("to CloudWatch Logs or S3"); None when the text names no such list."""
-    from kb.catalogue import get_catalogue
-
     for clause in re.split(r"[.;()•]", text):
         for match in _TO.finditer(clause):
             rest = clause[match.end() :]
@@ -153,8 +152,6 @@ def _destinations(text: str) -> tuple[set[str], bool] | None:
 def destinations_differ(evidence: dict[str, list[str]]) -> Conflict | None:
     """One file offers a closed choice of destinations ("pushed into S3 or Lambda"), another names one it leaves out
     among the same kind of destinations (the two lists share at least one)."""
-    from kb.catalogue import get_catalogue
-
     files = sorted(evidence)
     lists = {f: [(t, d) for t in evidence[f] if (d := _destinations(t))] for f in files}
     for a in files:
