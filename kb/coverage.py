@@ -77,6 +77,12 @@ class Uncovered:
         return f"nothing about {self.name} in them"
 
 
+def _whole_words(phrase: str) -> re.Pattern[str] | None:
+    """The phrase's words, single-spaced and lower case, standing as whole words (None for a phrase of no words)."""
+    words = " ".join(_WORD.findall(phrase.lower()))
+    return re.compile(rf"(?<![a-z0-9]){re.escape(words)}(?![a-z0-9])") if words else None
+
+
 class NotesVocabulary:
     """The words and identifiers of one build's notes, for asking whether a name occurs in them at all."""
 
@@ -92,17 +98,16 @@ class NotesVocabulary:
         return [" ".join(line.lower().split()) for text in texts for line in text.splitlines() if line.strip()]
 
     def lines_mentioning(self, phrase: str) -> list[str]:
-        words = " ".join(_WORD.findall(phrase.lower()))
-        pattern = re.compile(rf"(?<![a-z0-9]){re.escape(words)}(?![a-z0-9])")
-        return [line for line in self.lines if pattern.search(line)] if words else []
+        pattern = _whole_words(phrase)
+        return [line for line in self.lines if pattern.search(line)] if pattern else []
 
     @cached_property
     def identifiers(self) -> frozenset[str]:
         return frozenset(m.group(0).lower() for m in _IDENTIFIER.finditer(self.corpus))
 
     def mentions(self, phrase: str) -> bool:
-        words = " ".join(_WORD.findall(phrase.lower()))
-        return bool(words) and re.search(rf"(?<![a-z0-9]){re.escape(words)}(?![a-z0-9])", self.corpus) is not None
+        pattern = _whole_words(phrase)
+        return pattern is not None and pattern.search(self.corpus) is not None
 
     def alike(self, identifier: str, n: int = 3) -> tuple[str, ...]:
         """Identifiers of the notes of the same family ("t2.small" for "t3.micro") or size, closest first."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from kb.catalogue import get_catalogue
 from kb.evidence.conflicts import Conflict
-from kb.evidence.figures import counted_after, extract_figures
+from kb.evidence.figures import STANDALONE_NUMBER, counted_after, extract_figures
 
 # "only one instance", "one instance at a time", "can't be shared across multiple instances"
 _SINGLE = [
@@ -101,7 +101,6 @@ def _states_default(text: str, figure: re.Pattern[str]) -> str:
 # A number near "by default" makes it a default value ("7 days by default"), not a default state. Any digit is taken
 # for one, unless the column asks about defaults: there a digit inside a name ("SSE-S3") is no figure.
 _ANY_DIGIT = re.compile(r"\d")
-_A_NUMBER = re.compile(r"(?<![A-Za-z])\d")
 
 
 def opt_in_clause(text: str) -> str:
@@ -115,7 +114,7 @@ def default_against_opt_in(evidence: dict[str, list[str]], asks_default: bool = 
     `asks_default` for a column about defaults)."""
     files = sorted(evidence)
     opt_ins = {f: [(t, m) for t in evidence[f] if (m := _OPT_IN.search(t))] for f in files}
-    figure = _A_NUMBER if asks_default else _ANY_DIGIT
+    figure = STANDALONE_NUMBER if asks_default else _ANY_DIGIT
     for a in files:
         for text_a in evidence[a]:
             said = _states_default(text_a, figure)

@@ -102,12 +102,12 @@ def figures_near(text: str, dimensions: Iterable[str], keywords: re.Pattern[str]
 
 
 # A number that stands as one ("5 IPs", "$3000", "/24", "99.9%"), not a digit inside a word ("S3", "gp2").
-_STANDALONE_NUMBER = re.compile(r"(?<!\w)\d")
+STANDALONE_NUMBER = re.compile(r"(?<!\w)\d")
 
 
 def states_a_number(text: str) -> bool:
     """Whether a text holds a number of any kind, the number of a name ("Route 53") not counted."""
-    return _STANDALONE_NUMBER.search(get_catalogue().without_numbered_names(text)) is not None
+    return STANDALONE_NUMBER.search(get_catalogue().without_numbered_names(text)) is not None
 
 
 def extract_figures(text: str, dimensions: Iterable[str]) -> list[Figure]:
